@@ -1,0 +1,16 @@
+"""The one list of every domain's endpoints, in catalogue order."""
+
+from __future__ import annotations
+
+from bountybox.core.http import Endpoint
+from bountybox.domains.activities.routes import router as activities
+from bountybox.domains.organizations.routes import router as organizations
+from bountybox.domains.programs.routes import router as programs
+from bountybox.domains.reports.routes import router as reports
+from bountybox.domains.users.routes import router as users
+
+ROUTERS = [activities, organizations, programs, reports, users]
+
+
+def all_endpoints() -> list[Endpoint]:
+    return [endpoint for router in ROUTERS for endpoint in router.endpoints]

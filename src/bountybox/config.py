@@ -1,0 +1,45 @@
+"""Settings, read from the environment (prefix BOUNTYBOX_) once and passed into create_app."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BOUNTYBOX_", extra="ignore")
+
+    data_dir: Path = Path(".bountybox")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str | None = None
+
+    rate_limit_reads: str = "600 per 1 minute"
+    rate_limit_report_reads: str = "300 per 1 minute"
+    rate_limit_writes: str = "25 per 20 seconds"
+    rate_limits_enabled: bool = True
+
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    trusted_proxies: list[str] = Field(default_factory=list)
+    log_level: str = "info"
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'bountybox.db').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The installation secret; kept in the data directory when not configured."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

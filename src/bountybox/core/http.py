@@ -1,0 +1,319 @@
+"""The endpoint layer. `@router.endpoint("GET", "/v1/reports/{id}")` declares a handler; the layer
+around it does content negotiation, authentication, rate limiting, body parsing and validation, the
+one transaction per request (committed before the response is sent, rolled back on any error), error
+mapping and orjson rendering. Handlers receive a Context and return a JSON document (or a Response).
+Starlette routing sits underneath; nothing here knows about any domain."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bountybox.config import Settings
+from bountybox.core.auth import Actor, TokenKind, authenticate
+from bountybox.core.clock import Clock
+from bountybox.core.errors import (
+    AppError,
+    BadRequest,
+    InvalidParameter,
+    NotAcceptable,
+    NotFound,
+    Unauthenticated,
+)
+from bountybox.core.jsonapi.links import page_links
+from bountybox.core.jsonapi.query import Page, Params, parse_page, parse_query
+from bountybox.core.jsonapi.render import Json, document
+from bountybox.core.ratelimit import Budget, RateLimiter
+
+log = logging.getLogger("bountybox")
+
+JSON_MEDIA_TYPE = "application/json; charset=utf-8"
+ACCEPTABLE = (
+    "application/json",
+    "application/vnd.api+json",
+    "application/javascript",
+    "*/*",
+    "application/*",
+)
+COMMON_HEADERS = {
+    "Cache-Control": "max-age=0, private, must-revalidate",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+ERROR_HEADERS = {**COMMON_HEADERS, "Cache-Control": "no-cache"}
+
+Handler = Callable[..., Awaitable[Any]]
+H = TypeVar("H", bound=Handler)
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    limiter: RateLimiter
+    clock: Clock
+
+
+@dataclass
+class Context:
+    """Everything a handler may use for one request."""
+
+    request: Request
+    session: AsyncSession
+    actor: Actor
+    clock: Clock
+    settings: Settings
+    params: Params
+    pairs: list[tuple[str, str]]
+
+    @property
+    def base_url(self) -> str:
+        return str(self.request.url.replace(query=""))
+
+    def url_for_path(self, path: str) -> str:
+        return str(self.request.url.replace(path=path, query=""))
+
+    def page(self, *, max_size: int = 100, size_alias: str | None = None) -> Page:
+        return parse_page(self.params, max_size=max_size, size_alias=size_alias)
+
+    def list_document(
+        self, data: list[Json], page: Page, total: int, *, meta: Json | None = None
+    ) -> Json:
+        return document(data, links=page_links(self.base_url, self.pairs, page, total), meta=meta)
+
+    @property
+    def client_ip(self) -> str | None:
+        return self.request.client.host if self.request.client else None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    budget: Budget
+    body: type[BaseModel] | None
+    status: int
+    auth: TokenKind
+    summary: str
+
+
+@dataclass
+class Router:
+    endpoints: list[Endpoint] = field(default_factory=list)
+
+    def endpoint(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: type[BaseModel] | None = None,
+        status: int = 200,
+        budget: Budget | None = None,
+        auth: TokenKind = TokenKind.ORGANIZATION,
+    ) -> Callable[[H], H]:
+        def register(handler: H) -> H:
+            self.endpoints.append(
+                Endpoint(
+                    method=method,
+                    path=path,
+                    handler=handler,
+                    budget=budget or (Budget.READS if method == "GET" else Budget.WRITES),
+                    body=body,
+                    status=status,
+                    auth=auth,
+                    summary=(handler.__doc__ or "").strip().splitlines()[0]
+                    if handler.__doc__
+                    else "",
+                )
+            )
+            return handler
+
+        return register
+
+
+def json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(payload),
+        status_code=status,
+        media_type=JSON_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def error_response(error: AppError) -> Response:
+    return json_response(error.body(), error.status, {**ERROR_HEADERS, **error.headers})
+
+
+def check_accept(request: Request) -> None:
+    accept = request.headers.get("accept")
+    if not accept:
+        return
+    for part in accept.split(","):
+        media = part.split(";")[0].strip().lower()
+        if media in ACCEPTABLE or media == "":
+            return
+    raise NotAcceptable("The API serves application/json only.")
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise InvalidParameter("data", "The request body is empty; a JSON document is required.")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise BadRequest("The request body is not valid JSON.") from None
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    title = "Payload Too Large"
+
+
+def validation_error(exc: ValidationError) -> InvalidParameter:
+    first = exc.errors()[0]
+    names = [str(p) for p in first.get("loc", ()) if isinstance(p, str)]
+    parameter = names[-1] if names else "data"
+    message = first.get("msg", "")
+    return InvalidParameter(parameter, f"The parameter '{parameter}' is invalid: {message}.")
+
+
+def parse_body(model: type[BaseModel], data: Any) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def client_ip(request: Request, settings: Settings) -> str | None:
+    host = request.client.host if request.client else None
+    if host and host in settings.trusted_proxies:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if hops:
+            return hops[-1]
+    return host
+
+
+def internal_error(request: Request) -> Response:
+    error_id = uuid.uuid4().hex
+    log.exception("unhandled error %s on %s %s", error_id, request.method, request.url.path)
+    return json_response(
+        {
+            "errors": [
+                {"status": 500, "title": "Internal Server Error", "detail": f"Error id {error_id}."}
+            ]
+        },
+        500,
+        {**ERROR_HEADERS, "X-Request-Id": error_id},
+    )
+
+
+async def run_endpoint(request: Request, endpoint: Endpoint) -> Response:
+    state: AppState = request.app.state.bountybox
+    try:
+        check_accept(request)
+        async with state.sessionmaker() as session, session.begin():
+            if request.method != "GET":
+                # SQLite: take the write lock up front so writers queue instead of failing.
+                await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            actor = await authenticate(
+                session,
+                request.headers.get("authorization"),
+                client_ip(request, state.settings),
+            )
+            if actor.kind != endpoint.auth:
+                raise Unauthenticated("This API token cannot be used on this endpoint.")
+            await state.limiter.hit(endpoint.budget, str(actor.token_id))
+            kwargs: dict[str, Any] = dict(request.path_params)
+            if endpoint.body is not None:
+                data = await read_json(request, state.settings.max_body_bytes)
+                kwargs["body"] = parse_body(endpoint.body, data)
+            params, pairs = parse_query(request.url.query)
+            ctx = Context(
+                request=request,
+                session=session,
+                actor=actor,
+                clock=state.clock,
+                settings=state.settings,
+                params=params,
+                pairs=pairs,
+            )
+            result = await endpoint.handler(ctx, **kwargs)
+        if isinstance(result, Response):
+            return result
+        return json_response(result, endpoint.status, COMMON_HEADERS)
+    except AppError as error:
+        return error_response(error)
+    except Exception:
+        return internal_error(request)
+
+
+async def unrouted(request: Request) -> Response:
+    """Unknown paths: 401 without a valid token (and always under /v1/hackers/, as HackerOne
+    does), 404 otherwise."""
+    state: AppState = request.app.state.bountybox
+    try:
+        if request.url.path.startswith("/v1/hackers/"):
+            raise Unauthenticated("Unknown path.")
+        check_accept(request)
+        async with state.sessionmaker() as session, session.begin():
+            await authenticate(
+                session, request.headers.get("authorization"), client_ip(request, state.settings)
+            )
+        raise NotFound("The requested resource could not be found.")
+    except AppError as error:
+        return error_response(error)
+    except Exception:
+        return internal_error(request)
+
+
+def build_routes(endpoints: list[Endpoint]) -> list[Route]:
+    """One Starlette route per path; a method a path does not serve answers like an unknown path."""
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for endpoint in endpoints:
+        methods = by_path.setdefault(endpoint.path, {})
+        if endpoint.method in methods:
+            raise ValueError(f"duplicate endpoint {endpoint.method} {endpoint.path}")
+        methods[endpoint.method] = endpoint
+
+    def dispatcher(methods: dict[str, Endpoint]) -> Callable[[Request], Awaitable[Response]]:
+        async def dispatch(request: Request) -> Response:
+            endpoint = methods.get(request.method)
+            if endpoint is None:
+                return await unrouted(request)
+            return await run_endpoint(request, endpoint)
+
+        return dispatch
+
+    routes = [
+        Route(path, dispatcher(methods), methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+        for path, methods in by_path.items()
+    ]
+    routes.append(
+        Route("/{path:path}", unrouted, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"])
+    )
+    return routes

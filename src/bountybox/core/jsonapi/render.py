@@ -1,0 +1,69 @@
+"""Wire formatting shared by every resource: timestamps, money, resource objects and documents.
+
+Relationships are embedded inline (HackerOne has no `included` array), so a resource object is
+just {"id", "type", "attributes", "relationships"} built from plain dicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+Json = dict[str, Any]
+
+
+def ts(value: dt.datetime | None) -> str | None:
+    """ISO 8601 UTC with milliseconds and Z: 2017-02-02T06:27:53.522Z."""
+    if value is None:
+        return None
+    value = value.astimezone(dt.UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def money(cents: int | None) -> str | None:
+    """Money on the wire is a string with two decimals: "500.00"."""
+    if cents is None:
+        return None
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{frac:02d}"
+
+
+def whole_money(cents: int | None) -> str:
+    """Activity amounts are integer-looking strings: "500" (cents kept when there are any)."""
+    cents = cents or 0
+    if cents % 100 == 0:
+        return str(cents // 100)
+    return money(cents) or "0"
+
+
+def resource(
+    type_: str,
+    id_: int | str | None,
+    attributes: Json,
+    relationships: Json | None = None,
+) -> Json:
+    obj: Json = {}
+    if id_ is not None:
+        obj["id"] = str(id_)
+    obj["type"] = type_
+    obj["attributes"] = attributes
+    if relationships is not None:
+        obj["relationships"] = relationships
+    return obj
+
+
+def one(obj: Json | None) -> Json:
+    return {"data": obj}
+
+
+def many(objs: list[Json]) -> Json:
+    return {"data": objs}
+
+
+def document(data: Any, *, links: Json | None = None, meta: Json | None = None) -> Json:
+    doc: Json = {"data": data}
+    if links is not None:
+        doc["links"] = links
+    if meta is not None:
+        doc["meta"] = meta
+    return doc

@@ -1,0 +1,65 @@
+"""Every table, imported once so metadata is complete for migrations."""
+
+from bountybox.db.models.activities import Activity
+from bountybox.db.models.organizations import (
+    ApiToken,
+    Group,
+    Inbox,
+    Organization,
+    OrganizationMember,
+    User,
+    group_members,
+    group_programs,
+)
+from bountybox.db.models.programs import (
+    Campaign,
+    CustomFieldAttribute,
+    Program,
+    StructuredScope,
+    Trigger,
+    Weakness,
+    program_weaknesses,
+)
+from bountybox.db.models.reports import (
+    Address,
+    Attachment,
+    Bounty,
+    CustomFieldValue,
+    RemediationGuidance,
+    Report,
+    ReportCollaborator,
+    ReportSummary,
+    Severity,
+    Swag,
+    report_inboxes,
+)
+
+__all__ = [
+    "Activity",
+    "Address",
+    "ApiToken",
+    "Attachment",
+    "Bounty",
+    "Campaign",
+    "CustomFieldAttribute",
+    "CustomFieldValue",
+    "Group",
+    "Inbox",
+    "Organization",
+    "OrganizationMember",
+    "Program",
+    "RemediationGuidance",
+    "Report",
+    "ReportCollaborator",
+    "ReportSummary",
+    "Severity",
+    "StructuredScope",
+    "Swag",
+    "Trigger",
+    "User",
+    "Weakness",
+    "group_members",
+    "group_programs",
+    "program_weaknesses",
+    "report_inboxes",
+]

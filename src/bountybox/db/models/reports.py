@@ -1,0 +1,191 @@
+"""Reports and everything hanging off them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bountybox.db.base import Base, Id, IdMixin, TimestampsMixin, UTCDateTime
+
+
+class Report(IdMixin, Base):
+    __tablename__ = "reports"
+    __table_args__ = (
+        Index("ix_reports_program_id_created_at", "program_id", "created_at"),
+        Index("ix_reports_program_id_state", "program_id", "state"),
+    )
+
+    program_id: Mapped[int] = mapped_column(Id, ForeignKey("programs.id"))
+    reporter_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    vulnerability_information: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(40))
+    # The state before a retest started, so a rejected retest can go back to it.
+    pre_retest_state: Mapped[str | None] = mapped_column(String(40))
+    source: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    triaged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_reporter_activity_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    first_program_activity_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_program_activity_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_activity_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_public_activity_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    bounty_awarded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    swag_awarded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    disclosed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reporter_agreed_on_going_public_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    issue_tracker_reference_id: Mapped[str | None] = mapped_column(String(255))
+    issue_tracker_reference_url: Mapped[str | None] = mapped_column(String(1000))
+    cve_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    report_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    original_report_id: Mapped[int | None] = mapped_column(Id, ForeignKey("reports.id"))
+    hai_is_priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    hai_is_priority_reason: Mapped[str | None] = mapped_column(Text)
+    hacker_published: Mapped[bool] = mapped_column(Boolean, default=False)
+    comments_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    weakness_id: Mapped[int | None] = mapped_column(Id, ForeignKey("weaknesses.id"))
+    structured_scope_id: Mapped[int | None] = mapped_column(Id, ForeignKey("structured_scopes.id"))
+    severity_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("severities.id", use_alter=True, name="fk_reports_severity_id_severities")
+    )
+    assignee_user_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id"))
+    assignee_group_id: Mapped[int | None] = mapped_column(Id, ForeignKey("groups.id"))
+    campaign_id: Mapped[int | None] = mapped_column(Id, ForeignKey("campaigns.id"))
+    triggered_pre_submission_trigger_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("triggers.id")
+    )
+    timer_bounty_awarded_miss_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    timer_first_program_response_miss_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    timer_report_resolved_miss_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    timer_report_triage_miss_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Severity(IdMixin, Base):
+    __tablename__ = "severities"
+
+    report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"), index=True)
+    rating: Mapped[str] = mapped_column(String(20))
+    author_type: Mapped[str] = mapped_column(String(10), default="User")
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"))
+    score: Mapped[float | None] = mapped_column(Float)
+    calculation_method: Mapped[str | None] = mapped_column(String(30))
+    cvss_vector_string: Mapped[str | None] = mapped_column(String(300))
+    # CVSS metric names (attack_vector, ..., subsequent_availability) to their values.
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+report_inboxes = Table(
+    "report_inboxes",
+    Base.metadata,
+    Column("report_id", Id, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    Column("inbox_id", Id, ForeignKey("inboxes.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class ReportCollaborator(Base):
+    __tablename__ = "report_collaborators"
+
+    report_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), primary_key=True)
+    weight: Mapped[float] = mapped_column(Float, default=1)
+
+
+class Bounty(IdMixin, Base):
+    __tablename__ = "bounties"
+
+    report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    bonus_amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Address(IdMixin, Base):
+    __tablename__ = "addresses"
+
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    street: Mapped[str] = mapped_column(String(255))
+    city: Mapped[str] = mapped_column(String(255))
+    postal_code: Mapped[str] = mapped_column(String(50))
+    state: Mapped[str] = mapped_column(String(100))
+    country: Mapped[str] = mapped_column(String(100))
+    tshirt_size: Mapped[str | None] = mapped_column(String(20))
+    phone_number: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Swag(IdMixin, Base):
+    __tablename__ = "swags"
+
+    report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"), index=True)
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"))
+    address_id: Mapped[int | None] = mapped_column(Id, ForeignKey("addresses.id"))
+    sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Attachment(IdMixin, Base):
+    __tablename__ = "attachments"
+
+    organization_id: Mapped[int] = mapped_column(Id, ForeignKey("organizations.id"), index=True)
+    report_id: Mapped[int | None] = mapped_column(Id, ForeignKey("reports.id"), index=True)
+    activity_id: Mapped[int | None] = mapped_column(Id, ForeignKey("activities.id"), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    file_size: Mapped[int] = mapped_column(BigInteger)
+    storage_key: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ReportSummary(IdMixin, TimestampsMixin, Base):
+    __tablename__ = "report_summaries"
+
+    report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"), index=True)
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"))
+    content: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(20), default="team")
+
+
+class CustomFieldValue(IdMixin, TimestampsMixin, Base):
+    __tablename__ = "custom_field_values"
+
+    report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"), index=True)
+    custom_field_attribute_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("custom_field_attributes.id")
+    )
+    value: Mapped[str | None] = mapped_column(Text)
+
+
+class RemediationGuidance(IdMixin, Base):
+    """Automated (a reference URL) or custom (a message by a team member) guidance on a report."""
+
+    __tablename__ = "remediation_guidances"
+
+    report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str | None] = mapped_column(String(1000))
+    message: Mapped[str | None] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,39 @@
+"""Batched loading of rows by primary key: renderers say what they will need for a whole page,
+then every kind is fetched with one query, so a page costs a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+
+
+class Preloader:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._wanted: dict[type[Any], set[int]] = defaultdict(set)
+        self._rows: dict[type[Any], dict[int, Any]] = defaultdict(dict)
+
+    def want(self, model: type[Any], id_: int | None) -> None:
+        if id_ is not None and id_ not in self._rows[model]:
+            self._wanted[model].add(id_)
+
+    def add(self, rows: list[Any]) -> None:
+        for row in rows:
+            self._rows[type(row)][row.id] = row
+
+    async def fetch(self) -> None:
+        while self._wanted:
+            model, ids = self._wanted.popitem()
+            rows = await self.session.scalars(select(model).where(model.id.in_(sorted(ids))))
+            self.add(list(rows))
+
+    def get(self, model: type[T], id_: int | None) -> T | None:
+        if id_ is None:
+            return None
+        row: T | None = self._rows[model].get(id_)
+        return row

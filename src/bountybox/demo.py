@@ -1,0 +1,702 @@
+"""The demo dataset: one organization (acme) with a bounty program and a private VDP, hackers,
+members in groups, scopes, weaknesses and 64 reports walked through every state by the same
+services the API uses. Loading is idempotent; the admin token's value is derived from the
+installation secret, so every run prints the same working token."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import random
+from typing import Any
+
+from cvss import CVSS3
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bountybox import events
+from bountybox.config import Settings
+from bountybox.core.auth import ALL_PROGRAM_PERMISSIONS, Actor, TokenKind
+from bountybox.core.clock import Clock
+from bountybox.db.models import (
+    Address,
+    ApiToken,
+    Bounty,
+    CustomFieldAttribute,
+    CustomFieldValue,
+    Group,
+    Inbox,
+    Organization,
+    OrganizationMember,
+    Program,
+    Report,
+    ReportCollaborator,
+    ReportSummary,
+    Severity,
+    StructuredScope,
+    Swag,
+    User,
+    Weakness,
+    group_members,
+    group_programs,
+    program_weaknesses,
+    report_inboxes,
+)
+from bountybox.domains.organizations.service import IssuedToken, create_api_token
+from bountybox.domains.reports.resource import bounty_activity_extra
+from bountybox.domains.reports.schemas import CommentAttributes, StateChangeAttributes
+from bountybox.domains.reports.service import add_comment, change_state
+from bountybox.domains.reports.states import ReportState
+
+DEMO_TOKEN_NAME = "acme-admin"
+START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+
+WEAKNESSES = [
+    (
+        "cwe-79",
+        "Cross-site Scripting (XSS) - Generic",
+        "The software does not neutralize user-controllable input before it is placed in output.",
+    ),
+    (
+        "cwe-89",
+        "SQL Injection",
+        "The software constructs SQL commands from externally-influenced input.",
+    ),
+    (
+        "cwe-352",
+        "Cross-Site Request Forgery (CSRF)",
+        "The application does not verify that a request was intentionally sent.",
+    ),
+    (
+        "cwe-918",
+        "Server-Side Request Forgery (SSRF)",
+        "The server fetches a URL supplied by the user without validation.",
+    ),
+    (
+        "cwe-639",
+        "Insecure Direct Object Reference (IDOR)",
+        "Authorization relies on a user-controlled key.",
+    ),
+    (
+        "cwe-200",
+        "Information Disclosure",
+        "Sensitive information is exposed to an actor not authorized to see it.",
+    ),
+    ("cwe-601", "Open Redirect", "A redirect target is taken from user input without validation."),
+    (
+        "cwe-287",
+        "Improper Authentication",
+        "The software does not prove an identity claim sufficiently.",
+    ),
+    ("cwe-22", "Path Traversal", "Pathnames built from input escape the restricted directory."),
+    (
+        "cwe-502",
+        "Deserialization of Untrusted Data",
+        "Untrusted data is deserialized without sufficient checks.",
+    ),
+]
+
+HACKERS = [
+    ("r3dfox", "Red Fox", 1450, 5.2, 21.0),
+    ("nullbyte", "Null Byte", 980, 3.9, 14.5),
+    ("kestrel", "Kestrel", 620, 2.1, 9.8),
+    ("pwnmeow", None, 3310, 6.4, 27.3),
+    ("bytebandit", "Byte Bandit", 210, 1.2, 4.0),
+    ("owlsec", "Owl Security", 75, 0.4, 1.5),
+]
+
+MEMBERS = [
+    ("alice", "Alice Admin", True),
+    ("bob", "Bob Triager", False),
+    ("carol", "Carol Rewards", False),
+]
+
+SCOPES = {
+    "acme": [
+        ("www.acme.test", "URL", True, "critical"),
+        ("api.acme.test", "URL", True, "critical"),
+        ("*.acme.test", "WILDCARD", True, "high"),
+        ("com.acme.app", "GOOGLE_PLAY_APP_ID", False, "medium"),
+    ],
+    "acme-vdp": [
+        ("vdp.acme.test", "URL", False, "critical"),
+        ("10.20.0.0/24", "CIDR", False, "high"),
+    ],
+}
+
+VECTORS = [
+    "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+    "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N",
+    "CVSS:3.1/AV:N/AC:H/PR:L/UI:N/S:U/C:H/I:N/A:N",
+    "CVSS:3.1/AV:A/AC:L/PR:L/UI:R/S:C/C:L/I:H/A:H",
+    "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:L/I:N/A:N",
+    "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:N/I:N/A:N",
+]
+
+METRIC_NAMES = {
+    "AV": ("attack_vector", {"N": "network", "A": "adjacent", "L": "local", "P": "physical"}),
+    "AC": ("attack_complexity", {"L": "low", "H": "high"}),
+    "PR": ("privileges_required", {"N": "none", "L": "low", "H": "high"}),
+    "UI": ("user_interaction", {"N": "none", "R": "required"}),
+    "S": ("scope", {"U": "unchanged", "C": "changed"}),
+    "C": ("confidentiality", {"N": "none", "L": "low", "H": "high"}),
+    "I": ("integrity", {"N": "none", "L": "low", "H": "high"}),
+    "A": ("availability", {"N": "none", "L": "low", "H": "high"}),
+}
+
+TITLES = [
+    "Stored XSS in {asset} profile page",
+    "SQL injection in {asset} search endpoint",
+    "CSRF on {asset} email change",
+    "SSRF through the {asset} image proxy",
+    "IDOR exposes invoices on {asset}",
+    "Debug endpoint leaks configuration on {asset}",
+    "Open redirect in {asset} login flow",
+    "Authentication bypass on {asset} password reset",
+    "Path traversal in {asset} file download",
+    "Unsafe deserialization in {asset} session cookie",
+]
+
+# The state each report ends in, cycling so every state appears in both programs.
+TARGET_STATES = [
+    ReportState.NEW,
+    ReportState.TRIAGED,
+    ReportState.RESOLVED,
+    ReportState.NEEDS_MORE_INFO,
+    ReportState.PENDING_PROGRAM_REVIEW,
+    ReportState.INFORMATIVE,
+    ReportState.DUPLICATE,
+    ReportState.NOT_APPLICABLE,
+    ReportState.SPAM,
+    ReportState.RETESTING,
+    ReportState.TRIAGED,
+    ReportState.RESOLVED,
+]
+
+PATHS: dict[ReportState, list[ReportState]] = {
+    ReportState.NEW: [],
+    ReportState.TRIAGED: [ReportState.TRIAGED],
+    ReportState.RESOLVED: [ReportState.TRIAGED, ReportState.RESOLVED],
+    ReportState.NEEDS_MORE_INFO: [ReportState.NEEDS_MORE_INFO],
+    ReportState.PENDING_PROGRAM_REVIEW: [ReportState.PENDING_PROGRAM_REVIEW],
+    ReportState.INFORMATIVE: [ReportState.INFORMATIVE],
+    ReportState.DUPLICATE: [ReportState.DUPLICATE],
+    ReportState.NOT_APPLICABLE: [ReportState.NOT_APPLICABLE],
+    ReportState.SPAM: [ReportState.SPAM],
+    ReportState.RETESTING: [ReportState.TRIAGED, ReportState.RESOLVED],
+}
+
+MESSAGES = {
+    ReportState.TRIAGED: "Thanks! We reproduced this and passed it to the owning team.",
+    ReportState.RESOLVED: "A fix is deployed. Thank you for the report.",
+    ReportState.NEEDS_MORE_INFO: "Could you share the exact request and the account you used?",
+    ReportState.PENDING_PROGRAM_REVIEW: "",
+    ReportState.INFORMATIVE: "This is expected behaviour; closing as informative.",
+    ReportState.DUPLICATE: "This was reported before; closing as a duplicate.",
+    ReportState.NOT_APPLICABLE: "We could not reproduce an impact here.",
+    ReportState.SPAM: "",
+}
+
+
+def demo_token_value(settings: Settings) -> str:
+    key = settings.resolved_secret_key().encode()
+    return hmac.new(key, f"demo-token:{DEMO_TOKEN_NAME}".encode(), hashlib.sha256).hexdigest()
+
+
+def severity_from_vector(vector: str, report_id: int, user_id: int, at: dt.datetime) -> Severity:
+    cvss = CVSS3(vector)
+    metrics: dict[str, Any] = {}
+    for part in vector.split("/")[1:]:
+        key, value = part.split(":")
+        name, values = METRIC_NAMES[key]
+        metrics[name] = values[value]
+    return Severity(
+        report_id=report_id,
+        rating=cvss.severities()[0].lower(),
+        author_type="User",
+        user_id=user_id,
+        score=float(cvss.scores()[0]),
+        calculation_method="cvss_3_1",
+        cvss_vector_string=cvss.clean_vector(),
+        metrics=metrics,
+        created_at=at,
+    )
+
+
+async def load_demo(session: AsyncSession, settings: Settings) -> IssuedToken:
+    value = demo_token_value(settings)
+    exists = await session.scalar(select(Organization.id).where(Organization.handle == "acme"))
+    if exists is None:
+        await DemoBuilder(session).build()
+    token_present = await session.scalar(
+        select(ApiToken.id).where(ApiToken.identifier == DEMO_TOKEN_NAME)
+    )
+    if token_present is None:
+        organization = await session.scalar(
+            select(Organization).where(Organization.handle == "acme")
+        )
+        assert organization is not None
+        return await create_api_token(
+            session=session,
+            clock=Clock(),
+            organization=organization,
+            name=DEMO_TOKEN_NAME,
+            group_names=[],
+            value=value,
+        )
+    return IssuedToken(DEMO_TOKEN_NAME, value)
+
+
+class DemoBuilder:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.clock = Clock()
+        self.clock.freeze(START)
+        self.rng = random.Random(2026)
+
+    def tick(self, minutes: int = 0, hours: int = 0, days: int = 0) -> dt.datetime:
+        self.clock.advance(dt.timedelta(minutes=minutes, hours=hours, days=days))
+        return self.clock.now()
+
+    async def add(self, *rows: Any) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    async def build(self) -> None:
+        now = self.clock.now() - dt.timedelta(days=400)
+        org = Organization(
+            handle="acme", name="Acme Corp", ip_allowlist=[], created_at=now, updated_at=now
+        )
+        await self.add(org)
+        self.org = org
+        self.programs = {
+            "acme": Program(
+                organization_id=org.id,
+                handle="acme",
+                name="Acme Bug Bounty",
+                state="public",
+                offers_bounties=True,
+                minimum_bounty_cents=5000,
+                policy="# Acme Bug Bounty\n\nReport vulnerabilities in Acme's web and mobile apps.",
+                severity_calculation_methods=["cvss_3_1", "manual"],
+                created_at=now,
+                updated_at=now,
+            ),
+            "acme-vdp": Program(
+                organization_id=org.id,
+                handle="acme-vdp",
+                name="Acme VDP",
+                state="private",
+                offers_bounties=False,
+                minimum_bounty_cents=0,
+                policy="# Acme Vulnerability Disclosure\n\nNo bounties; we thank valid reports.",
+                severity_calculation_methods=["cvss_3_1"],
+                created_at=now,
+                updated_at=now,
+            ),
+        }
+        await self.add(*self.programs.values())
+        await self._weaknesses(now)
+        await self._people(now)
+        await self._scopes_and_inboxes(now)
+        await self._reports()
+
+    async def _weaknesses(self, now: dt.datetime) -> None:
+        self.weaknesses = []
+        for external_id, name, description in WEAKNESSES:
+            weakness = await self.session.scalar(
+                select(Weakness).where(Weakness.external_id == external_id)
+            )
+            if weakness is None:
+                weakness = Weakness(
+                    external_id=external_id, name=name, description=description, created_at=now
+                )
+                await self.add(weakness)
+            self.weaknesses.append(weakness)
+        for program in self.programs.values():
+            await self.session.execute(
+                insert(program_weaknesses),
+                [{"program_id": program.id, "weakness_id": w.id} for w in self.weaknesses],
+            )
+
+    async def _people(self, now: dt.datetime) -> None:
+        self.hackers = [
+            User(
+                username=u,
+                name=n,
+                email=f"{u}@hackers.test",
+                reputation=r,
+                signal=s,
+                impact=i,
+                created_at=now - dt.timedelta(days=30 * k),
+                user_type="hacker",
+            )
+            for k, (u, n, r, s, i) in enumerate(HACKERS)
+        ]
+        self.members = [
+            User(username=u, name=n, email=f"{u}@acme.test", created_at=now, user_type="member")
+            for u, n, _ in MEMBERS
+        ]
+        await self.add(*self.hackers, *self.members)
+        await self.add(
+            *[
+                OrganizationMember(
+                    organization_id=self.org.id,
+                    user_id=m.id,
+                    organization_admin=admin,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for m, (_, _, admin) in zip(self.members, MEMBERS, strict=True)
+            ]
+        )
+        self.addresses = {
+            h.id: Address(
+                user_id=h.id,
+                name=h.name or h.username,
+                street=f"{10 + k} Main Street",
+                city="Springfield",
+                postal_code=f"{1000 + k}",
+                state="IL",
+                country="US",
+                tshirt_size="M_Large",
+                created_at=now,
+            )
+            for k, h in enumerate(self.hackers)
+        }
+        await self.add(*self.addresses.values())
+        standard = Group(
+            organization_id=self.org.id,
+            name="Standard",
+            permissions=["report_management", "reward_management"],
+            created_at=now,
+            updated_at=now,
+        )
+        admins = Group(
+            organization_id=self.org.id,
+            name="Program Admins",
+            permissions=sorted(ALL_PROGRAM_PERMISSIONS),
+            created_at=now,
+            updated_at=now,
+        )
+        await self.add(standard, admins)
+        self.groups = [standard, admins]
+        await self.session.execute(
+            insert(group_programs),
+            [{"group_id": standard.id, "program_id": p.id} for p in self.programs.values()]
+            + [{"group_id": admins.id, "program_id": self.programs["acme"].id}],
+        )
+        alice, bob, carol = self.members
+        await self.session.execute(
+            insert(group_members),
+            [
+                {"group_id": standard.id, "user_id": bob.id},
+                {"group_id": standard.id, "user_id": carol.id},
+                {"group_id": admins.id, "user_id": alice.id},
+            ],
+        )
+        self.actors = {
+            m.id: Actor(
+                token_id=0,
+                user_id=m.id,
+                kind=TokenKind.ORGANIZATION,
+                organization_id=self.org.id,
+                organization_admin=True,
+                programs={p.id: ALL_PROGRAM_PERMISSIONS for p in self.programs.values()},
+            )
+            for m in self.members
+        }
+
+    async def _scopes_and_inboxes(self, now: dt.datetime) -> None:
+        self.scopes: dict[str, list[StructuredScope]] = {}
+        for handle, rows in SCOPES.items():
+            program = self.programs[handle]
+            self.scopes[handle] = [
+                StructuredScope(
+                    program_id=program.id,
+                    asset_identifier=ident,
+                    asset_type=kind,
+                    eligible_for_bounty=bounty and program.offers_bounties,
+                    eligible_for_submission=True,
+                    max_severity=max_sev,
+                    confidentiality_requirement="high",
+                    integrity_requirement="high",
+                    availability_requirement="medium",
+                    reference=f"H00{k + 1}",
+                    instruction=None,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for k, (ident, kind, bounty, max_sev) in enumerate(rows)
+            ]
+            await self.add(*self.scopes[handle])
+        self.inboxes = {
+            handle: Inbox(
+                organization_id=self.org.id,
+                program_id=p.id,
+                name=f"{p.name} inbox",
+                type="default",
+                created_at=now,
+                updated_at=now,
+            )
+            for handle, p in self.programs.items()
+        }
+        self.mobile_inbox = Inbox(
+            organization_id=self.org.id,
+            program_id=None,
+            name="Mobile",
+            type="custom",
+            created_at=now,
+            updated_at=now,
+        )
+        await self.add(*self.inboxes.values(), self.mobile_inbox)
+        self.component = CustomFieldAttribute(
+            program_id=self.programs["acme"].id,
+            label="Component",
+            field_type="List",
+            internal=True,
+            required=False,
+            configuration="Infrastructure, Frontend, Backend",
+            created_at=now,
+            updated_at=now,
+        )
+        await self.add(self.component)
+
+    async def _reports(self) -> None:
+        plan = [("acme", i) for i in range(40)] + [("acme-vdp", i) for i in range(24)]
+        self.rng.shuffle(plan)
+        created: dict[str, list[Report]] = {"acme": [], "acme-vdp": []}
+        for handle, index in plan:
+            report = await self._report(handle, index, created[handle])
+            created[handle].append(report)
+
+    async def _report(self, handle: str, index: int, earlier: list[Report]) -> Report:
+        rng = self.rng
+        program = self.programs[handle]
+        hacker = rng.choice(self.hackers)
+        scope = rng.choice(self.scopes[handle])
+        weakness_index = rng.randrange(len(self.weaknesses))
+        at = self.tick(hours=rng.randint(3, 30))
+        report = Report(
+            program_id=program.id,
+            reporter_id=hacker.id,
+            title=TITLES[weakness_index].format(asset=scope.asset_identifier),
+            vulnerability_information=(
+                f"## Summary\n\nFound while testing `{scope.asset_identifier}`.\n\n"
+                f"## Steps to reproduce\n\n1. Sign in\n2. Send the request below\n\n"
+                f"```\nGET /api/v1/items/{1000 + index} HTTP/1.1\n"
+                f"Host: {scope.asset_identifier}\n```"
+                f"\n\n## Impact\n\nAn attacker can read or change other users' data."
+            ),
+            state=ReportState.NEW.value,
+            source=None,
+            created_at=at,
+            updated_at=at,
+            submitted_at=at,
+            last_reporter_activity_at=at,
+            last_activity_at=at,
+            last_public_activity_at=at,
+            cve_ids=[],
+            report_tags=[],
+            weakness_id=self.weaknesses[weakness_index].id,
+            structured_scope_id=scope.id,
+        )
+        await self.add(report)
+        await self.session.execute(
+            insert(report_inboxes), [{"report_id": report.id, "inbox_id": self.inboxes[handle].id}]
+        )
+        if scope.asset_type == "GOOGLE_PLAY_APP_ID":
+            await self.session.execute(
+                insert(report_inboxes), [{"report_id": report.id, "inbox_id": self.mobile_inbox.id}]
+            )
+        severity = severity_from_vector(rng.choice(VECTORS), report.id, hacker.id, at)
+        await self.add(severity)
+        report.severity_id = severity.id
+
+        member = rng.choice(self.members)
+        actor = self.actors[member.id]
+        target = TARGET_STATES[index % len(TARGET_STATES)]
+        if index % 3 == 0:
+            await self._comment(
+                report, actor, internal=True, text="Looks legit, checking with the team."
+            )
+        for step in PATHS[target]:
+            self.tick(hours=rng.randint(1, 20))
+            attributes: dict[str, Any] = {"state": step.value, "message": MESSAGES.get(step, "")}
+            if step is ReportState.DUPLICATE:
+                if earlier:
+                    attributes["original_report_id"] = rng.choice(earlier).id
+                else:
+                    attributes["state"] = ReportState.INFORMATIVE.value
+                    attributes["message"] = MESSAGES[ReportState.INFORMATIVE]
+            await change_state(
+                session=self.session,
+                clock=self.clock,
+                actor=actor,
+                report=report,
+                change_in=StateChangeAttributes.model_validate(attributes),
+            )
+            if step is ReportState.TRIAGED:
+                await self._assign(report, actor, index)
+        if target is ReportState.RETESTING:
+            await self._retesting(report, actor)
+        if index % 4 == 1:
+            await self._comment(
+                report, actor, internal=False, text="Thanks for the details so far."
+            )
+        if index % 5 == 2:
+            self.tick(hours=2)
+            await self._reporter_reply(report, hacker)
+        if handle == "acme" and report.state in ("resolved", "triaged") and index % 2 == 0:
+            await self._bounty(report, actor, index)
+        if handle == "acme" and report.state == "resolved" and index % 3 == 2:
+            await self._swag(report, actor, hacker)
+        if index % 7 == 3:
+            collaborator = rng.choice([h for h in self.hackers if h.id != hacker.id])
+            await self.add(
+                ReportCollaborator(report_id=report.id, user_id=collaborator.id, weight=0.5)
+            )
+        if report.state == "resolved" and index % 2 == 1:
+            now = self.tick(minutes=30)
+            await self.add(
+                ReportSummary(
+                    report_id=report.id,
+                    user_id=member.id,
+                    category="team",
+                    content=f"Fixed in release 2026.{index}.",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        if handle == "acme" and index % 3 == 1:
+            now = self.clock.now()
+            await self.add(
+                CustomFieldValue(
+                    report_id=report.id,
+                    custom_field_attribute_id=self.component.id,
+                    value=rng.choice(["Infrastructure", "Frontend", "Backend"]),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        return report
+
+    async def _comment(self, report: Report, actor: Actor, *, internal: bool, text: str) -> None:
+        self.tick(minutes=self.rng.randint(5, 120))
+        await add_comment(
+            session=self.session,
+            clock=self.clock,
+            actor=actor,
+            report=report,
+            comment_in=CommentAttributes(message=text, internal=internal),
+        )
+
+    async def _reporter_reply(self, report: Report, hacker: User) -> None:
+        hacker_actor = Actor(token_id=0, user_id=hacker.id, kind=TokenKind.HACKER)
+        now = self.clock.now()
+        report.last_reporter_activity_at = now
+        report.last_activity_at = now
+        report.last_public_activity_at = now
+        await events.emit(
+            self.session,
+            self.clock,
+            type="activity-comment",
+            program_id=report.program_id,
+            report_id=report.id,
+            actor=hacker_actor,
+            message="Happy to help; let me know if you need anything else.",
+        )
+
+    async def _assign(self, report: Report, actor: Actor, index: int) -> None:
+        if index % 4 == 3:
+            group = self.groups[0]
+            report.assignee_group_id = group.id
+            await events.emit(
+                self.session,
+                self.clock,
+                type="activity-group-assigned-to-bug",
+                program_id=report.program_id,
+                report_id=report.id,
+                actor=actor,
+                internal=True,
+                refs={"group": group.id},
+            )
+        else:
+            assignee = self.members[1 + index % 2]
+            report.assignee_user_id = assignee.id
+            await events.emit(
+                self.session,
+                self.clock,
+                type="activity-user-assigned-to-bug",
+                program_id=report.program_id,
+                report_id=report.id,
+                actor=actor,
+                internal=True,
+                refs={"assigned_user": assignee.id},
+            )
+
+    async def _retesting(self, report: Report, actor: Actor) -> None:
+        self.tick(hours=5)
+        report.pre_retest_state = report.state
+        report.state = ReportState.RETESTING.value
+        report.closed_at = None
+        report.updated_at = report.last_activity_at = self.clock.now()
+        await events.emit(
+            self.session,
+            self.clock,
+            type="activity-bug-retesting",
+            program_id=report.program_id,
+            report_id=report.id,
+            actor=actor,
+            message="Could you confirm the fix?",
+        )
+
+    async def _bounty(self, report: Report, actor: Actor, index: int) -> None:
+        now = self.tick(hours=6)
+        amount = self.rng.choice([150, 300, 500, 1000, 2500]) * 100
+        bonus = 5000 if index % 4 == 0 else 0
+        await self.add(
+            Bounty(
+                report_id=report.id,
+                amount_cents=amount,
+                bonus_amount_cents=bonus,
+                currency="USD",
+                created_at=now,
+            )
+        )
+        report.bounty_awarded_at = now
+        report.last_activity_at = report.last_public_activity_at = now
+        await events.emit(
+            self.session,
+            self.clock,
+            type="activity-bounty-awarded",
+            program_id=report.program_id,
+            report_id=report.id,
+            actor=actor,
+            message="Thanks for helping keep Acme safe!",
+            extra=bounty_activity_extra(amount, bonus),
+        )
+
+    async def _swag(self, report: Report, actor: Actor, hacker: User) -> None:
+        now = self.tick(hours=1)
+        swag = Swag(
+            report_id=report.id,
+            user_id=hacker.id,
+            address_id=self.addresses[hacker.id].id,
+            sent=False,
+            created_at=now,
+        )
+        await self.add(swag)
+        report.swag_awarded_at = now
+        report.last_activity_at = report.last_public_activity_at = now
+        await events.emit(
+            self.session,
+            self.clock,
+            type="activity-swag-awarded",
+            program_id=report.program_id,
+            report_id=report.id,
+            actor=actor,
+            message="Enjoy the hoodie!",
+            refs={"swag": swag.id},
+        )

@@ -1,0 +1,118 @@
+"""Activity queries and the batched loading of everything an activity renders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bountybox.core.auth import Actor
+from bountybox.core.errors import Forbidden
+from bountybox.core.jsonapi.query import parse_id
+from bountybox.db.models import (
+    Activity,
+    Address,
+    Attachment,
+    CustomFieldAttribute,
+    Group,
+    Program,
+    Severity,
+    StructuredScope,
+    Swag,
+    User,
+    Weakness,
+)
+from bountybox.db.preload import Preloader
+
+# Activity relationship names (refs keys) and the table each points into.
+REF_MODELS: dict[str, type[Any]] = {
+    "assigned_user": User,
+    "removed_user": User,
+    "group": Group,
+    "old_severity": Severity,
+    "new_severity": Severity,
+    "old_weakness": Weakness,
+    "new_weakness": Weakness,
+    "old_scope": StructuredScope,
+    "new_scope": StructuredScope,
+    "swag": Swag,
+    "custom_field_attribute": CustomFieldAttribute,
+    "program": Program,
+}
+
+
+@dataclass
+class ActivityBundle:
+    pre: Preloader
+    attachments: dict[int, list[Attachment]] = field(default_factory=lambda: defaultdict(list))
+
+
+def want_activity_refs(pre: Preloader, activities: list[Activity]) -> None:
+    for activity in activities:
+        if activity.actor_is_program:
+            pre.want(Program, activity.program_id)
+        else:
+            pre.want(User, activity.actor_user_id)
+        for name, ref_id in (activity.refs or {}).items():
+            model = REF_MODELS.get(name)
+            if model is not None:
+                pre.want(model, ref_id)
+
+
+async def load_activity_attachments(
+    session: AsyncSession, activities: list[Activity], into: dict[int, list[Attachment]]
+) -> None:
+    ids = [a.id for a in activities]
+    if not ids:
+        return
+    rows = await session.scalars(
+        select(Attachment).where(Attachment.activity_id.in_(ids)).order_by(Attachment.id)
+    )
+    for attachment in rows:
+        assert attachment.activity_id is not None
+        into[attachment.activity_id].append(attachment)
+
+
+async def finish_swag_refs(pre: Preloader, swags: list[Swag]) -> None:
+    """Swags embed their user and address: a second round after the swags themselves arrive."""
+    for swag in swags:
+        pre.want(User, swag.user_id)
+        pre.want(Address, swag.address_id)
+    await pre.fetch()
+
+
+async def load_activity_bundle(session: AsyncSession, activities: list[Activity]) -> ActivityBundle:
+    bundle = ActivityBundle(pre=Preloader(session))
+    want_activity_refs(bundle.pre, activities)
+    await bundle.pre.fetch()
+    swags = [s for a in activities if (s := bundle.pre.get(Swag, (a.refs or {}).get("swag")))]
+    await finish_swag_refs(bundle.pre, swags)
+    await load_activity_attachments(session, activities, bundle.attachments)
+    return bundle
+
+
+async def load_activity_for(session: AsyncSession, actor: Actor, activity_id: str) -> Activity:
+    aid = parse_id(activity_id)
+    activity = await session.get(Activity, aid) if aid is not None else None
+    if activity is None or not actor.can_see(activity.program_id):
+        raise Forbidden()
+    return activity
+
+
+def incremental_query(
+    program_id: int,
+    *,
+    report_id: int | None,
+    updated_after: dt.datetime | None,
+    order_by: list[Any],
+) -> Select[Activity]:
+    stmt = select(Activity).where(Activity.program_id == program_id)
+    if report_id is not None:
+        stmt = stmt.where(Activity.report_id == report_id)
+    if updated_after is not None:
+        stmt = stmt.where(Activity.updated_at > updated_after)
+    return stmt.order_by(*order_by)

@@ -1,0 +1,290 @@
+"""Every report query. Access scoping lives here: a report is visible when its program is one the
+actor may see, and nothing outside that set is ever selected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bountybox.core.auth import Actor
+from bountybox.core.errors import Forbidden, InvalidParameter
+from bountybox.core.jsonapi.query import parse_id
+from bountybox.db.models import (
+    Activity,
+    Attachment,
+    Bounty,
+    Campaign,
+    CustomFieldAttribute,
+    CustomFieldValue,
+    Group,
+    Inbox,
+    Program,
+    RemediationGuidance,
+    Report,
+    ReportCollaborator,
+    ReportSummary,
+    Severity,
+    StructuredScope,
+    Swag,
+    Trigger,
+    User,
+    Weakness,
+    report_inboxes,
+)
+from bountybox.db.preload import Preloader
+from bountybox.domains.activities.repository import (
+    finish_swag_refs,
+    load_activity_attachments,
+    want_activity_refs,
+)
+from bountybox.domains.reports.resource import ReportBundle
+from bountybox.domains.reports.schemas import BoolFilter, ReportQuery, ReportSortField
+
+
+def visible(actor: Actor) -> ColumnElement[bool]:
+    return Report.program_id.in_(actor.program_ids)
+
+
+async def load_report_for(session: AsyncSession, actor: Actor, report_id: str) -> Report:
+    """For reads: a missing and an invisible report both answer a bare 403, as HackerOne does."""
+    rid = parse_id(report_id)
+    report = await session.get(Report, rid) if rid is not None else None
+    if report is None or not actor.can_see(report.program_id):
+        raise Forbidden()
+    return report
+
+
+async def load_report_for_write(session: AsyncSession, actor: Actor, report_id: str) -> Report:
+    """For writes: HackerOne answers an unknown report id with 400 on `report_id`."""
+    rid = parse_id(report_id)
+    report = (
+        await session.scalar(select(Report).where(Report.id == rid).with_for_update())
+        if rid is not None
+        else None
+    )
+    if report is None or not actor.can_see(report.program_id):
+        raise InvalidParameter("report_id")
+    return report
+
+
+async def find_visible_report(session: AsyncSession, actor: Actor, report_id: int) -> Report | None:
+    return await session.scalar(select(Report).where(Report.id == report_id, visible(actor)))
+
+
+def _date_column(name: str) -> Any:
+    return getattr(Report, name)
+
+
+def list_query(actor: Actor, query: ReportQuery) -> Select[Report]:
+    conditions: list[ColumnElement[bool]] = [visible(actor)]
+    if query.programs:
+        conditions.append(
+            Report.program_id.in_(select(Program.id).where(Program.handle.in_(query.programs)))
+        )
+    if query.inbox_ids:
+        conditions.append(
+            Report.id.in_(
+                select(report_inboxes.c.report_id)
+                .join(Inbox, Inbox.id == report_inboxes.c.inbox_id)
+                .where(
+                    report_inboxes.c.inbox_id.in_(query.inbox_ids),
+                    Inbox.organization_id == (actor.organization_id or -1),
+                )
+            )
+        )
+    if query.reporters:
+        conditions.append(
+            Report.reporter_id.in_(select(User.id).where(User.username.in_(query.reporters)))
+        )
+    if query.assignees:
+        conditions.append(
+            or_(
+                Report.assignee_user_id.in_(
+                    select(User.id).where(
+                        or_(User.username.in_(query.assignees), User.email.in_(query.assignees))
+                    )
+                ),
+                Report.assignee_group_id.in_(
+                    select(Group.id).where(
+                        Group.name.in_(query.assignees),
+                        Group.organization_id == (actor.organization_id or -1),
+                    )
+                ),
+            )
+        )
+    if query.states:
+        conditions.append(Report.state.in_([s.value for s in query.states]))
+    if query.ids:
+        conditions.append(Report.id.in_(query.ids))
+    if query.weakness_ids:
+        conditions.append(Report.weakness_id.in_(query.weakness_ids))
+    if query.severities:
+        conditions.append(
+            Report.severity_id.in_(
+                select(Severity.id).where(Severity.rating.in_([s.value for s in query.severities]))
+            )
+        )
+    if query.asset_ids:
+        conditions.append(Report.structured_scope_id.in_(query.asset_ids))
+    for name, wanted in query.booleans.items():
+        if name is BoolFilter.REPORTER_AGREED_ON_GOING_PUBLIC:
+            column = Report.reporter_agreed_on_going_public_at
+            conditions.append(column.is_not(None) if wanted else column.is_(None))
+        elif name is BoolFilter.HACKER_PUBLISHED:
+            conditions.append(Report.hacker_published.is_(wanted))
+        elif name is BoolFilter.HAI_IS_PRIORITY:
+            conditions.append(Report.hai_is_priority.is_(wanted))
+    if query.keyword:
+        needle = query.keyword.lower()
+        conditions.append(
+            or_(
+                func.lower(Report.title).contains(needle, autoescape=True),
+                func.lower(Report.vulnerability_information).contains(needle, autoescape=True),
+            )
+        )
+    if query.issue_tracker_reference_id is not None:
+        conditions.append(Report.issue_tracker_reference_id == query.issue_tracker_reference_id)
+    if query.issue_tracker_reference_id_null is not None:
+        reference = Report.issue_tracker_reference_id
+        conditions.append(
+            reference.is_(None) if query.issue_tracker_reference_id_null else reference.is_not(None)
+        )
+    for field_id, pattern in query.custom_fields:
+        conditions.append(
+            exists().where(
+                CustomFieldValue.report_id == Report.id,
+                CustomFieldValue.custom_field_attribute_id == field_id,
+                CustomFieldValue.value.like(pattern),
+            )
+        )
+    for condition in query.dates:
+        column = _date_column(condition.field.value)
+        if condition.op == "null":
+            conditions.append(column.is_(None) if condition.value else column.is_not(None))
+        elif condition.op == "gt":
+            conditions.append(column > condition.value)
+        else:
+            conditions.append(column < condition.value)
+    if query.id_gt is not None:
+        conditions.append(Report.id > query.id_gt)
+    return (
+        select(Report)
+        .where(and_(*conditions) if conditions else false())
+        .order_by(*order_by(query))
+    )
+
+
+def order_by(query: ReportQuery) -> list[Any]:
+    if not query.sort:
+        if query.id_gt is not None:
+            return [Report.id.asc()]
+        return [Report.created_at.desc(), Report.id.desc()]
+    columns: list[Any] = []
+    for key in query.sort:
+        column = getattr(Report, key.field.value)
+        # Reports without the timestamp sort last either way, on both databases.
+        columns.append(column.is_(None))
+        columns.append(column.desc() if key.descending else column.asc())
+    tiebreak_desc = query.sort[0].descending and query.sort[0].field is ReportSortField.CREATED_AT
+    columns.append(Report.id.desc() if tiebreak_desc else Report.id.asc())
+    return columns
+
+
+async def load_bundle(session: AsyncSession, reports: list[Report], *, full: bool) -> ReportBundle:
+    """Everything the reports embed, in a fixed number of queries whatever the page size."""
+    bundle = ReportBundle(pre=Preloader(session))
+    pre = bundle.pre
+    ids = [r.id for r in reports]
+    if not ids:
+        return bundle
+    for report in reports:
+        pre.want(Program, report.program_id)
+        pre.want(User, report.reporter_id)
+        pre.want(User, report.assignee_user_id)
+        pre.want(Group, report.assignee_group_id)
+        pre.want(Severity, report.severity_id)
+        pre.want(Weakness, report.weakness_id)
+        pre.want(StructuredScope, report.structured_scope_id)
+        if full:
+            pre.want(Campaign, report.campaign_id)
+            pre.want(Trigger, report.triggered_pre_submission_trigger_id)
+
+    for bounty in await session.scalars(
+        select(Bounty).where(Bounty.report_id.in_(ids)).order_by(Bounty.id)
+    ):
+        bundle.bounties[bounty.report_id].append(bounty)
+    for report_id, inbox in await session.execute(
+        select(report_inboxes.c.report_id, Inbox)
+        .join(Inbox, Inbox.id == report_inboxes.c.inbox_id)
+        .where(report_inboxes.c.report_id.in_(ids))
+        .order_by(Inbox.id)
+    ):
+        bundle.inboxes[report_id].append(inbox)
+    for collaborator in await session.scalars(
+        select(ReportCollaborator).where(ReportCollaborator.report_id.in_(ids))
+    ):
+        bundle.collaborators[collaborator.report_id].append(collaborator)
+        pre.want(User, collaborator.user_id)
+    for value in await session.scalars(
+        select(CustomFieldValue)
+        .where(CustomFieldValue.report_id.in_(ids))
+        .order_by(CustomFieldValue.id)
+    ):
+        bundle.custom_field_values[value.report_id].append(value)
+        pre.want(CustomFieldAttribute, value.custom_field_attribute_id)
+
+    if full:
+        await _load_full(session, bundle, ids)
+    await pre.fetch()
+    if full:
+        swags = [s for report_swags in bundle.swags.values() for s in report_swags]
+        swags += [
+            s
+            for report_activities in bundle.activities.values()
+            for a in report_activities
+            if (s := pre.get(Swag, (a.refs or {}).get("swag")))
+        ]
+        await finish_swag_refs(pre, swags)
+    return bundle
+
+
+async def _load_full(session: AsyncSession, bundle: ReportBundle, ids: list[int]) -> None:
+    pre = bundle.pre
+    activities = list(
+        await session.scalars(
+            select(Activity)
+            .where(Activity.report_id.in_(ids))
+            .order_by(Activity.created_at.desc(), Activity.id.desc())
+        )
+    )
+    for activity in activities:
+        assert activity.report_id is not None
+        bundle.activities[activity.report_id].append(activity)
+    want_activity_refs(pre, activities)
+    await load_activity_attachments(session, activities, bundle.activity_attachments)
+    for attachment in await session.scalars(
+        select(Attachment)
+        .where(Attachment.report_id.in_(ids), Attachment.activity_id.is_(None))
+        .order_by(Attachment.id)
+    ):
+        assert attachment.report_id is not None
+        bundle.attachments[attachment.report_id].append(attachment)
+    for swag in await session.scalars(
+        select(Swag).where(Swag.report_id.in_(ids)).order_by(Swag.id)
+    ):
+        bundle.swags[swag.report_id].append(swag)
+        pre.add([swag])
+    for summary in await session.scalars(
+        select(ReportSummary).where(ReportSummary.report_id.in_(ids)).order_by(ReportSummary.id)
+    ):
+        bundle.summaries[summary.report_id].append(summary)
+        pre.want(User, summary.user_id)
+    for guidance in await session.scalars(
+        select(RemediationGuidance)
+        .where(RemediationGuidance.report_id.in_(ids))
+        .order_by(RemediationGuidance.id)
+    ):
+        bundle.guidances[guidance.report_id].append(guidance)
+        pre.want(User, guidance.author_id)

@@ -1,0 +1,45 @@
+"""emit(): the one way a change is recorded. It writes the activity row in the caller's transaction
+(the webhook outbox rows will be written here too), so a rolled-back request leaves no trace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bountybox.core.auth import Actor
+from bountybox.core.clock import Clock
+from bountybox.db.models import Activity
+
+
+async def emit(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    type: str,
+    program_id: int,
+    report_id: int | None,
+    actor: Actor | None,
+    message: str | None = "",
+    internal: bool = False,
+    extra: dict[str, Any] | None = None,
+    refs: dict[str, int] | None = None,
+    actor_is_program: bool = False,
+) -> Activity:
+    now = clock.now()
+    activity = Activity(
+        type=type,
+        program_id=program_id,
+        report_id=report_id,
+        actor_user_id=None if actor is None or actor_is_program else actor.user_id,
+        actor_is_program=actor_is_program,
+        message=message,
+        internal=internal,
+        extra=extra or {},
+        refs=refs or {},
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(activity)
+    await session.flush()
+    return activity

@@ -219,19 +219,22 @@ async def make_report(
     **fields: object,
 ) -> Report:
     at = created_at or T0
+    values: dict[str, object] = {
+        "vulnerability_information": "details",
+        "submitted_at": at,
+        "last_activity_at": at,
+        "cve_ids": [],
+        "report_tags": [],
+        **fields,
+    }
     report = Report(
         program_id=program.id,
         reporter_id=reporter.id,
         title=title or f"Report {next(_seq)}",
-        vulnerability_information="details",
         state=state,
         created_at=at,
         updated_at=at,
-        submitted_at=at,
-        last_activity_at=at,
-        cve_ids=[],
-        report_tags=[],
-        **fields,
+        **values,
     )
     session.add(report)
     await session.flush()

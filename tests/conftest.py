@@ -36,14 +36,21 @@ def database_url(data_dir: Path) -> str:
 
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(database_url)
-    if engine.dialect.name == "postgresql":
-        async with engine.begin() as conn:
-            await conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-            await conn.exec_driver_sql("CREATE SCHEMA public")
+    """On PostgreSQL every run gets its own schema, so concurrent runs cannot disturb each other."""
+    schema = f"bountybox_test_{os.getpid()}" if PG_URL else None
+    if schema:
+        admin = make_engine(database_url, pool=False)
+        async with admin.begin() as conn:
+            await conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            await conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    engine = make_engine(database_url, search_path=schema)
     await upgrade(engine)
     yield engine
     await engine.dispose()
+    if schema:
+        async with admin.begin() as conn:
+            await conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await admin.dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -53,10 +60,10 @@ async def clean_database(engine: AsyncEngine) -> None:
         if engine.dialect.name == "postgresql":
             await conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
         else:
-            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            # reports.severity_id and severities.report_id point at each other.
+            await conn.execute(text("UPDATE reports SET severity_id = NULL"))
             for name in tables:
                 await conn.execute(text(f"DELETE FROM {name}"))
-            await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 @pytest.fixture

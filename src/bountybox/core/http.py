@@ -196,9 +196,8 @@ class PayloadTooLarge(AppError):
 def validation_error(exc: ValidationError) -> InvalidParameter:
     first = exc.errors()[0]
     names = [str(p) for p in first.get("loc", ()) if isinstance(p, str)]
-    parameter = names[-1] if names else "data"
-    message = first.get("msg", "")
-    return InvalidParameter(parameter, f"The parameter '{parameter}' is invalid: {message}.")
+    # HackerOne's wording exactly: "The parameter 'severity_rating' is invalid."
+    return InvalidParameter(names[-1] if names else "data")
 
 
 def parse_body(model: type[BaseModel], data: Any) -> BaseModel:

@@ -16,11 +16,14 @@ from sqlalchemy.pool import NullPool
 from bountybox.config import Settings
 
 
-def make_engine(url: str, *, pool: bool = True) -> AsyncEngine:
+def make_engine(url: str, *, pool: bool = True, search_path: str | None = None) -> AsyncEngine:
+    """`search_path` (PostgreSQL) puts every table in that schema; tests use it to isolate runs."""
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
-    elif not pool:
+    elif search_path:
+        kwargs["connect_args"] = {"server_settings": {"search_path": search_path}}
+    if not url.startswith("sqlite") and not pool:
         kwargs["poolclass"] = NullPool
     else:
         kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=False)

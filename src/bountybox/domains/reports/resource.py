@@ -70,7 +70,7 @@ class ReportBundle:
     )
 
 
-# ---- leaf objects -------------------------------------------------------------------------------
+# ---- leaf objects ----
 
 
 def render_severity(severity: Severity) -> Json:
@@ -216,7 +216,7 @@ def render_collaborator(collaborator: ReportCollaborator, pre: Preloader) -> Jso
     return {"weight": collaborator.weight, "user": render_user(user)}
 
 
-# ---- activities ---------------------------------------------------------------------------------
+# ---- activities ----
 
 
 def render_ref(name: str, ref_id: int, pre: Preloader) -> Json | None:
@@ -277,7 +277,7 @@ def render_activity(
     return resource(activity.type, activity.id, attributes, relationships)
 
 
-# ---- the report ---------------------------------------------------------------------------------
+# ---- the report ----
 
 TIMESTAMP_ATTRIBUTES = (
     "created_at",

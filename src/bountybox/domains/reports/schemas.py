@@ -39,7 +39,7 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-# ---- POST /reports ------------------------------------------------------------------------------
+# ---- POST /reports ----
 
 
 class ReportCreateAttributes(_Body):
@@ -62,7 +62,7 @@ class ReportCreate(_Body):
     data: ReportCreateData
 
 
-# ---- POST /reports/{id}/state_changes -----------------------------------------------------------
+# ---- POST /reports/{id}/state_changes ----
 
 
 class StateChangeAttributes(_Body):
@@ -89,7 +89,7 @@ class StateChangeCreate(_Body):
     data: StateChangeData
 
 
-# ---- POST /reports/{id}/activities --------------------------------------------------------------
+# ---- POST /reports/{id}/activities ----
 
 
 class CommentAttributes(_Body):
@@ -107,7 +107,7 @@ class CommentCreate(_Body):
     data: CommentData
 
 
-# ---- GET /reports query -------------------------------------------------------------------------
+# ---- GET /reports query ----
 
 
 class ReportSortField(StrEnum):

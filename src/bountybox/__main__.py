@@ -1,0 +1,3 @@
+from bountybox.cli import main
+
+main()

@@ -197,3 +197,24 @@ def test_tokens_are_created_with_groups_and_revoked(cli_env: dict[str, str], ser
 def test_db_upgrade_is_repeatable(cli_env: dict[str, str]) -> None:
     assert "up to date" in bountybox(cli_env, "db", "upgrade").stdout
     assert "up to date" in bountybox(cli_env, "db", "upgrade").stdout
+
+
+def test_an_allowlist_outside_the_callers_address_answers_403(
+    cli_env: dict[str, str], server: str
+) -> None:
+    token = bountybox(cli_env, "demo").stdout.strip().splitlines()[-1]
+    auth = tuple(token.split(":", 1))
+    bad = bountybox(
+        cli_env, "orgs", "allowlist", "--organization", "acme", "not-an-ip", check=False
+    )
+    assert bad.returncode == 1
+    bountybox(cli_env, "orgs", "allowlist", "--organization", "acme", "10.0.0.0/8")
+    try:
+        blocked = httpx.get(f"{server}/v1/me/programs", auth=auth)
+        assert blocked.status_code == 403
+        assert blocked.json()["errors"][0]["status"] == 403
+        bountybox(cli_env, "orgs", "allowlist", "--organization", "acme", "10.0.0.0/8", "127.0.0.1")
+        assert httpx.get(f"{server}/v1/me/programs", auth=auth).status_code == 200
+    finally:
+        bountybox(cli_env, "orgs", "allowlist", "--organization", "acme")
+    assert httpx.get(f"{server}/v1/me/programs", auth=auth).status_code == 200

@@ -24,7 +24,9 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 tokens_app = typer.Typer(no_args_is_help=True, help="Organization API tokens.")
+orgs_app = typer.Typer(no_args_is_help=True, help="Organizations.")
 app.add_typer(db_app, name="db")
+app.add_typer(orgs_app, name="orgs")
 app.add_typer(tokens_app, name="tokens")
 
 
@@ -135,6 +137,24 @@ def tokens_revoke(identifier: str) -> None:
 
     run_in_session(work)
     typer.echo(f"revoked {identifier}")
+
+
+@orgs_app.command("allowlist")
+def orgs_allowlist(
+    organization: Annotated[str, typer.Option(help="Organization handle.")],
+    cidrs: Annotated[list[str] | None, typer.Argument(help="Addresses or CIDR ranges.")] = None,
+) -> None:
+    """Set the IP allow-list of an organization's tokens (no CIDRs: allow every address)."""
+    from bountybox.domains.organizations import service
+
+    async def work(session: AsyncSession, _settings: Settings) -> list[str]:
+        org = await service.load_organization(session, organization)
+        return await service.set_ip_allowlist(
+            session=session, clock=Clock(), organization=org, cidrs=cidrs or []
+        )
+
+    allowed = run_in_session(work)
+    typer.echo(f"allow-list of {organization}: {', '.join(allowed) or 'every address'}")
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,6 +30,8 @@ from bountybox.core.errors import (
     NotAcceptable,
     NotFound,
     Unauthenticated,
+    Unavailable,
+    Unprocessable,
 )
 from bountybox.core.jsonapi.links import page_links
 from bountybox.core.jsonapi.query import Page, Params, parse_page, parse_query
@@ -217,6 +220,31 @@ def client_ip(request: Request, settings: Settings) -> str | None:
     return host
 
 
+def database_error(exc: Exception) -> AppError | None:
+    """Database trouble that is not a bug: unreachable or busy (503), or a write that lost a race
+    against a concurrent one (422)."""
+    if isinstance(exc, IntegrityError):
+        return Unprocessable("The change conflicts with a concurrent change; retry the request.")
+    unreachable = isinstance(
+        exc, OperationalError | InterfaceError | ConnectionError | TimeoutError
+    )
+    if unreachable or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        return Unavailable(
+            "The database is unavailable; retry shortly.", headers={"Retry-After": "1"}
+        )
+    return None
+
+
+def exception_response(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, AppError):
+        return error_response(exc)
+    mapped = database_error(exc)
+    if mapped is not None:
+        log.warning("%s on %s %s: %s", mapped.status, request.method, request.url.path, exc)
+        return error_response(mapped)
+    return internal_error(request)
+
+
 def internal_error(request: Request) -> Response:
     error_id = uuid.uuid4().hex
     log.exception("unhandled error %s on %s %s", error_id, request.method, request.url.path)
@@ -265,10 +293,8 @@ async def run_endpoint(request: Request, endpoint: Endpoint) -> Response:
         if isinstance(result, Response):
             return result
         return json_response(result, endpoint.status, COMMON_HEADERS)
-    except AppError as error:
-        return error_response(error)
-    except Exception:
-        return internal_error(request)
+    except Exception as exc:
+        return exception_response(request, exc)
 
 
 async def unrouted(request: Request) -> Response:
@@ -284,10 +310,8 @@ async def unrouted(request: Request) -> Response:
                 session, request.headers.get("authorization"), client_ip(request, state.settings)
             )
         raise NotFound("The requested resource could not be found.")
-    except AppError as error:
-        return error_response(error)
-    except Exception:
-        return internal_error(request)
+    except Exception as exc:
+        return exception_response(request, exc)
 
 
 def build_routes(endpoints: list[Endpoint]) -> list[Route]:

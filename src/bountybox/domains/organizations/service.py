@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
@@ -90,6 +91,21 @@ async def create_api_token(
     )
     await session.flush()
     return IssuedToken(name, value)
+
+
+async def set_ip_allowlist(
+    *, session: AsyncSession, clock: Clock, organization: Organization, cidrs: list[str]
+) -> list[str]:
+    """Replaces the organization's IP allow-list; an empty list lets every address in."""
+    normalized = []
+    for cidr in cidrs:
+        try:
+            normalized.append(str(ipaddress.ip_network(cidr.strip(), strict=False)))
+        except ValueError:
+            raise ValidationFailed(f"'{cidr}' is not an IP address or CIDR range.") from None
+    organization.ip_allowlist = normalized
+    organization.updated_at = clock.now()
+    return normalized
 
 
 async def revoke_api_token(*, session: AsyncSession, clock: Clock, identifier: str) -> None:

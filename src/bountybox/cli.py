@@ -149,9 +149,7 @@ def orgs_allowlist(
 
     async def work(session: AsyncSession, _settings: Settings) -> list[str]:
         org = await service.load_organization(session, organization)
-        return await service.set_ip_allowlist(
-            session=session, clock=Clock(), organization=org, cidrs=cidrs or []
-        )
+        return service.set_ip_allowlist(clock=Clock(), organization=org, cidrs=cidrs or [])
 
     allowed = run_in_session(work)
     typer.echo(f"allow-list of {organization}: {', '.join(allowed) or 'every address'}")

@@ -93,9 +93,7 @@ async def create_api_token(
     return IssuedToken(name, value)
 
 
-async def set_ip_allowlist(
-    *, session: AsyncSession, clock: Clock, organization: Organization, cidrs: list[str]
-) -> list[str]:
+def set_ip_allowlist(*, clock: Clock, organization: Organization, cidrs: list[str]) -> list[str]:
     """Replaces the organization's IP allow-list; an empty list lets every address in."""
     normalized = []
     for cidr in cidrs:

@@ -538,6 +538,8 @@ class DemoBuilder:
                 change_in=StateChangeAttributes.model_validate(attributes),
             )
             if step is ReportState.TRIAGED:
+                # Distinct timestamps keep a strict `updated_at_after` sync from skipping one.
+                self.tick(minutes=1)
                 await self._assign(report, actor, index)
         if target is ReportState.RETESTING:
             await self._retesting(report, actor)

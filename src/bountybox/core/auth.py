@@ -81,7 +81,7 @@ def parse_basic(header: str | None) -> tuple[str, str]:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise Unauthenticated("The Authorization header is malformed.") from None
     identifier, sep, value = decoded.partition(":")
-    if not sep or not identifier or not value:
+    if not sep or not identifier or not value or "\x00" in decoded:
         raise Unauthenticated("The Authorization header is malformed.")
     return identifier, value
 

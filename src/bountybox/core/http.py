@@ -186,9 +186,25 @@ async def read_json(request: Request, limit: int) -> Any:
     if not raw.strip():
         raise InvalidParameter("data", "The request body is empty; a JSON document is required.")
     try:
-        return orjson.loads(raw)
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise BadRequest("The request body is not valid JSON.") from None
+    if b"\\u0000" in raw:
+        reject_nul(data, "data")
+    return data
+
+
+def reject_nul(value: Any, parameter: str) -> None:
+    """PostgreSQL cannot store U+0000 in text; refuse it up front on both databases."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidParameter(parameter, "NUL characters are not allowed.")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reject_nul(item, str(key))
+    elif isinstance(value, list):
+        for item in value:
+            reject_nul(item, parameter)
 
 
 class PayloadTooLarge(AppError):
@@ -223,6 +239,8 @@ def client_ip(request: Request, settings: Settings) -> str | None:
 def database_error(exc: Exception) -> AppError | None:
     """Database trouble that is not a bug: unreachable or busy (503), or a write that lost a race
     against a concurrent one (422)."""
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == "22021":
+        return InvalidParameter("data", "The request holds characters the database cannot store.")
     if isinstance(exc, IntegrityError):
         return Unprocessable("The change conflicts with a concurrent change; retry the request.")
     unreachable = isinstance(
@@ -333,10 +351,16 @@ def build_routes(endpoints: list[Endpoint]) -> list[Route]:
         return dispatch
 
     routes = [
-        Route(path, dispatcher(methods), methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+        Route(
+            path, dispatcher(methods), methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+        )
         for path, methods in by_path.items()
     ]
     routes.append(
-        Route("/{path:path}", unrouted, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"])
+        Route(
+            "/{path:path}",
+            unrouted,
+            methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+        )
     )
     return routes

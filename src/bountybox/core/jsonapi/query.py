@@ -16,6 +16,8 @@ MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 25
 MAX_OFFSET = 10_000
 MAX_INT = 2**63 - 1
+# Rack's own limit; deeper keys are refused rather than recursed into.
+MAX_DEPTH = 32
 
 Params = dict[str, Any]
 
@@ -28,13 +30,18 @@ def parse_query(query_string: str) -> tuple[Params, list[tuple[str, str]]]:
     pairs = parse_qsl(query_string, keep_blank_values=True)
     params: Params = {}
     for key, value in pairs:
+        if "\x00" in key or "\x00" in value:
+            raise InvalidParameter(key.replace("\x00", ""), "NUL characters are not allowed.")
         match = _KEY.match(key)
         if not match:
             params[key] = value
             continue
         name, rest = match.group(1), match.group(2)
-        _assign(params, [name, *_PART.findall(rest)], value)
-    return _listify(params), pairs
+        parts = _PART.findall(rest)
+        if len(parts) > MAX_DEPTH:
+            raise InvalidParameter(name, "The parameter is nested too deeply.")
+        _assign(params, [name, *parts], value)
+    return {key: _listify(value) for key, value in params.items()}, pairs
 
 
 def _assign(target: Any, path: list[str], value: str) -> None:
@@ -67,7 +74,7 @@ def _listify(value: Any) -> Any:
     """`filter[x][0]=a&filter[x][1]=b` is a list on the wire (Faraday sends it that way)."""
     if isinstance(value, dict):
         converted = {k: _listify(v) for k, v in value.items()}
-        if converted and all(k.isdigit() for k in converted):
+        if converted and all(k.isascii() and k.isdigit() for k in converted):
             return [converted[k] for k in sorted(converted, key=int)]
         return converted
     if isinstance(value, list):
@@ -123,11 +130,11 @@ def parse_datetime(value: Any, parameter: str) -> dt.datetime:
         text = text[:-1] + "+00:00"
     try:
         parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return parsed.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         raise InvalidParameter(parameter) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
 
 
 def parse_id(value: str) -> int | None:

@@ -29,11 +29,12 @@ def money(cents: int | None) -> str | None:
 
 
 def whole_money(cents: int | None) -> str:
-    """Activity amounts are integer-looking strings: "500" (cents kept when there are any)."""
+    """Activity amounts are whole numbers with thousands separators: "500", "5,000" (cents are
+    kept when there are any: "12.50")."""
     cents = cents or 0
     if cents % 100 == 0:
-        return str(cents // 100)
-    return money(cents) or "0"
+        return f"{cents // 100:,}"
+    return f"{cents / 100:,.2f}"
 
 
 def resource(

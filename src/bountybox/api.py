@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from starlette.routing import Route
+
 from bountybox.core.http import Endpoint
 from bountybox.domains.activities.routes import router as activities
 from bountybox.domains.organizations.routes import router as organizations
@@ -14,3 +16,7 @@ ROUTERS = [activities, organizations, programs, reports, users]
 
 def all_endpoints() -> list[Endpoint]:
     return [endpoint for router in ROUTERS for endpoint in router.endpoints]
+
+
+def raw_routes() -> list[Route]:
+    return [route for router in ROUTERS for route in router.raw_routes]

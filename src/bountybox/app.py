@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-from bountybox.api import all_endpoints
+from bountybox.api import all_endpoints, raw_routes
 from bountybox.config import Settings
 from bountybox.core.clock import Clock
 from bountybox.core.http import AppState, build_routes
 from bountybox.core.ratelimit import RateLimiter
+from bountybox.core.storage import Storage, storage_from_settings
 from bountybox.db.engine import engine_from_settings, session_factory
 
 
 def create_app(
-    settings: Settings, *, engine: AsyncEngine | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    clock: Clock | None = None,
+    storage: Storage | None = None,
 ) -> Starlette:
     engine = engine or engine_from_settings(settings)
     state = AppState(
@@ -25,13 +31,24 @@ def create_app(
         sessionmaker=session_factory(engine),
         limiter=RateLimiter(settings),
         clock=clock or Clock(),
+        storage=storage or storage_from_settings(settings),
+        secret=settings.resolved_secret_key(),
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        from bountybox.worker.timers import timer_loop
+
+        timers = None
+        if settings.timer_interval_seconds > 0:
+            timers = asyncio.create_task(timer_loop(state, settings.timer_interval_seconds))
         yield
+        if timers is not None:
+            timers.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await timers
         await engine.dispose()
 
-    app = Starlette(routes=build_routes(all_endpoints()), lifespan=lifespan)
+    app = Starlette(routes=build_routes(all_endpoints(), raw_routes()), lifespan=lifespan)
     app.state.bountybox = state
     return app

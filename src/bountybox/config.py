@@ -23,7 +23,10 @@ class Settings(BaseSettings):
     rate_limits_enabled: bool = True
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_attachment_bytes: int = Field(default=250 * 1000 * 1000, ge=1024)
     trusted_proxies: list[str] = Field(default_factory=list)
+    # How often each server process looks for reports due for automatic disclosure (0 turns it off).
+    timer_interval_seconds: float = Field(default=60, ge=0)
     log_level: str = "info"
 
     def resolved_database_url(self) -> str:

@@ -9,9 +9,9 @@ import datetime as dt
 import hashlib
 import hmac
 import random
+from decimal import Decimal
 from typing import Any
 
-from cvss import CVSS3
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +22,6 @@ from bountybox.core.clock import Clock
 from bountybox.db.models import (
     Address,
     ApiToken,
-    Bounty,
     CustomFieldAttribute,
     CustomFieldValue,
     Group,
@@ -30,12 +29,12 @@ from bountybox.db.models import (
     Organization,
     OrganizationMember,
     Program,
+    ProgramIntegration,
     Report,
     ReportCollaborator,
     ReportSummary,
     Severity,
     StructuredScope,
-    Swag,
     User,
     Weakness,
     group_members,
@@ -43,10 +42,24 @@ from bountybox.db.models import (
     program_weaknesses,
     report_inboxes,
 )
+from bountybox.domains.billing.service import top_up
 from bountybox.domains.organizations.service import IssuedToken, create_api_token
-from bountybox.domains.reports.resource import bounty_activity_extra
-from bountybox.domains.reports.schemas import CommentAttributes, StateChangeAttributes
-from bountybox.domains.reports.service import add_comment, change_state
+from bountybox.domains.reports.schemas import (
+    AssigneeData,
+    AssigneeType,
+    CommentAttributes,
+    RewardAttributes,
+    StateChangeAttributes,
+    SwagAttributes,
+)
+from bountybox.domains.reports.scoring import score_vector
+from bountybox.domains.reports.service import (
+    add_comment,
+    assign,
+    award_bounty,
+    award_swag,
+    change_state,
+)
 from bountybox.domains.reports.states import ReportState
 
 DEMO_TOKEN_NAME = "acme-admin"
@@ -134,17 +147,6 @@ VECTORS = [
     "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:N/I:N/A:N",
 ]
 
-METRIC_NAMES = {
-    "AV": ("attack_vector", {"N": "network", "A": "adjacent", "L": "local", "P": "physical"}),
-    "AC": ("attack_complexity", {"L": "low", "H": "high"}),
-    "PR": ("privileges_required", {"N": "none", "L": "low", "H": "high"}),
-    "UI": ("user_interaction", {"N": "none", "R": "required"}),
-    "S": ("scope", {"U": "unchanged", "C": "changed"}),
-    "C": ("confidentiality", {"N": "none", "L": "low", "H": "high"}),
-    "I": ("integrity", {"N": "none", "L": "low", "H": "high"}),
-    "A": ("availability", {"N": "none", "L": "low", "H": "high"}),
-}
-
 TITLES = [
     "Stored XSS in {asset} profile page",
     "SQL injection in {asset} search endpoint",
@@ -205,21 +207,16 @@ def demo_token_value(settings: Settings) -> str:
 
 
 def severity_from_vector(vector: str, report_id: int, user_id: int, at: dt.datetime) -> Severity:
-    cvss = CVSS3(vector)
-    metrics: dict[str, Any] = {}
-    for part in vector.split("/")[1:]:
-        key, value = part.split(":")
-        name, values = METRIC_NAMES[key]
-        metrics[name] = values[value]
+    scored = score_vector(vector)
     return Severity(
         report_id=report_id,
-        rating=cvss.severities()[0].lower(),
+        rating=scored.rating,
         author_type="User",
         user_id=user_id,
-        score=float(cvss.scores()[0]),
+        score=scored.score,
         calculation_method="cvss_3_1",
-        cvss_vector_string=cvss.clean_vector(),
-        metrics=metrics,
+        cvss_vector_string=scored.vector,
+        metrics=scored.metrics,
         created_at=at,
     )
 
@@ -278,6 +275,7 @@ class DemoBuilder:
                 state="public",
                 offers_bounties=True,
                 minimum_bounty_cents=5000,
+                bounty_fee_basis_points=2000,
                 policy="# Acme Bug Bounty\n\nReport vulnerabilities in Acme's web and mobile apps.",
                 severity_calculation_methods=["cvss_3_1", "manual"],
                 created_at=now,
@@ -297,6 +295,26 @@ class DemoBuilder:
             ),
         }
         await self.add(*self.programs.values())
+        await top_up(
+            self.session, self.clock, program=self.programs["acme"], amount_cents=50_000_00
+        )
+        await self.add(
+            ProgramIntegration(
+                program_id=self.programs["acme"].id,
+                name="Acme Jira",
+                group_type="issue_tracking",
+                reference_url_prefix="https://jira.acme.test/browse/",
+                created_at=now,
+                updated_at=now,
+            ),
+            ProgramIntegration(
+                program_id=self.programs["acme"].id,
+                name="Security Slack channel",
+                group_type="notification",
+                created_at=now,
+                updated_at=now,
+            ),
+        )
         await self._weaknesses(now)
         await self._people(now)
         await self._scopes_and_inboxes(now)
@@ -553,7 +571,7 @@ class DemoBuilder:
         if handle == "acme" and report.state in ("resolved", "triaged") and index % 2 == 0:
             await self._bounty(report, actor, index)
         if handle == "acme" and report.state == "resolved" and index % 3 == 2:
-            await self._swag(report, actor, hacker)
+            await self._swag(report, actor)
         if index % 7 == 3:
             collaborator = rng.choice([h for h in self.hackers if h.id != hacker.id])
             await self.add(
@@ -612,31 +630,12 @@ class DemoBuilder:
 
     async def _assign(self, report: Report, actor: Actor, index: int) -> None:
         if index % 4 == 3:
-            group = self.groups[0]
-            report.assignee_group_id = group.id
-            await events.emit(
-                self.session,
-                self.clock,
-                type="activity-group-assigned-to-bug",
-                program_id=report.program_id,
-                report_id=report.id,
-                actor=actor,
-                internal=True,
-                refs={"group": group.id},
-            )
+            assignee = AssigneeData(type=AssigneeType.GROUP, id=self.groups[0].id)
         else:
-            assignee = self.members[1 + index % 2]
-            report.assignee_user_id = assignee.id
-            await events.emit(
-                self.session,
-                self.clock,
-                type="activity-user-assigned-to-bug",
-                program_id=report.program_id,
-                report_id=report.id,
-                actor=actor,
-                internal=True,
-                refs={"assigned_user": assignee.id},
-            )
+            assignee = AssigneeData(type=AssigneeType.USER, id=self.members[1 + index % 2].id)
+        await assign(
+            session=self.session, clock=self.clock, actor=actor, report=report, assignee_in=assignee
+        )
 
     async def _retesting(self, report: Report, actor: Actor) -> None:
         self.tick(hours=5)
@@ -655,50 +654,22 @@ class DemoBuilder:
         )
 
     async def _bounty(self, report: Report, actor: Actor, index: int) -> None:
-        now = self.tick(hours=6)
-        amount = self.rng.choice([150, 300, 500, 1000, 2500]) * 100
-        bonus = 5000 if index % 4 == 0 else 0
-        await self.add(
-            Bounty(
-                report_id=report.id,
-                amount_cents=amount,
-                bonus_amount_cents=bonus,
-                currency="USD",
-                created_at=now,
-            )
-        )
-        report.bounty_awarded_at = now
-        report.last_activity_at = report.last_public_activity_at = now
-        await events.emit(
-            self.session,
-            self.clock,
-            type="activity-bounty-awarded",
-            program_id=report.program_id,
-            report_id=report.id,
-            actor=actor,
+        self.tick(hours=6)
+        reward = RewardAttributes(
             message="Thanks for helping keep Acme safe!",
-            extra=bounty_activity_extra(amount, bonus),
+            amount=Decimal(self.rng.choice([150, 300, 500, 1000, 2500])),
+            bonus_amount=Decimal(50) if index % 4 == 0 else None,
+        )
+        await award_bounty(
+            session=self.session, clock=self.clock, actor=actor, report=report, bounty_in=reward
         )
 
-    async def _swag(self, report: Report, actor: Actor, hacker: User) -> None:
-        now = self.tick(hours=1)
-        swag = Swag(
-            report_id=report.id,
-            user_id=hacker.id,
-            address_id=self.addresses[hacker.id].id,
-            sent=False,
-            created_at=now,
-        )
-        await self.add(swag)
-        report.swag_awarded_at = now
-        report.last_activity_at = report.last_public_activity_at = now
-        await events.emit(
-            self.session,
-            self.clock,
-            type="activity-swag-awarded",
-            program_id=report.program_id,
-            report_id=report.id,
+    async def _swag(self, report: Report, actor: Actor) -> None:
+        self.tick(hours=1)
+        await award_swag(
+            session=self.session,
+            clock=self.clock,
             actor=actor,
-            message="Enjoy the hoodie!",
-            refs={"swag": swag.id},
+            report=report,
+            swag_in=SwagAttributes(message="Enjoy the hoodie!"),
         )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,8 +26,10 @@ async def emit(
     extra: dict[str, Any] | None = None,
     refs: dict[str, int] | None = None,
     actor_is_program: bool = False,
+    at: dt.datetime | None = None,
 ) -> Activity:
-    now = clock.now()
+    """`at` lets one operation stamp its row changes and its activity with the same instant."""
+    now = at or clock.now()
     activity = Activity(
         type=type,
         program_id=program_id,

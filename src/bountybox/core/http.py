@@ -37,6 +37,7 @@ from bountybox.core.jsonapi.links import page_links
 from bountybox.core.jsonapi.query import Page, Params, parse_page, parse_query
 from bountybox.core.jsonapi.render import Json, document
 from bountybox.core.ratelimit import Budget, RateLimiter
+from bountybox.core.storage import Storage
 
 log = logging.getLogger("bountybox")
 
@@ -65,6 +66,8 @@ class AppState:
     sessionmaker: async_sessionmaker[AsyncSession]
     limiter: RateLimiter
     clock: Clock
+    storage: Storage
+    secret: str
 
 
 @dataclass
@@ -78,6 +81,18 @@ class Context:
     settings: Settings
     params: Params
     pairs: list[tuple[str, str]]
+    storage: Storage
+    secret: str
+    post_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Side effects outside the database (files, network) run once the transaction commits."""
+        self.post_commit.append(action)
+
+    @property
+    def root_url(self) -> str:
+        """Scheme, host and port the client used, for absolute links."""
+        return str(self.request.base_url).rstrip("/")
 
     @property
     def base_url(self) -> str:
@@ -106,14 +121,28 @@ class Endpoint:
     handler: Handler
     budget: Budget
     body: type[BaseModel] | None
+    body_optional: bool
     status: int
     auth: TokenKind
     summary: str
 
 
+RawHandler = Callable[[Request], Awaitable[Response]]
+
+
 @dataclass
 class Router:
     endpoints: list[Endpoint] = field(default_factory=list)
+    raw_routes: list[Route] = field(default_factory=list)
+
+    def raw(self, method: str, path: str) -> Callable[[RawHandler], RawHandler]:
+        """A plain Starlette route outside the API layer (no token, no JSON): signed downloads."""
+
+        def register(handler: RawHandler) -> RawHandler:
+            self.raw_routes.append(Route(path, handler, methods=[method]))
+            return handler
+
+        return register
 
     def endpoint(
         self,
@@ -121,6 +150,7 @@ class Router:
         path: str,
         *,
         body: type[BaseModel] | None = None,
+        body_optional: bool = False,
         status: int = 200,
         budget: Budget | None = None,
         auth: TokenKind = TokenKind.ORGANIZATION,
@@ -133,6 +163,7 @@ class Router:
                     handler=handler,
                     budget=budget or (Budget.READS if method == "GET" else Budget.WRITES),
                     body=body,
+                    body_optional=body_optional,
                     status=status,
                     auth=auth,
                     summary=(handler.__doc__ or "").strip().splitlines()[0]
@@ -171,7 +202,7 @@ def check_accept(request: Request) -> None:
     raise NotAcceptable("The API serves application/json only.")
 
 
-async def read_json(request: Request, limit: int) -> Any:
+async def read_json(request: Request, limit: int, *, optional: bool = False) -> Any:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
@@ -183,6 +214,8 @@ async def read_json(request: Request, limit: int) -> Any:
             raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
         chunks.append(chunk)
     raw = b"".join(chunks)
+    if not raw.strip() and optional:
+        return {}
     if not raw.strip():
         raise InvalidParameter("data", "The request body is empty; a JSON document is required.")
     try:
@@ -295,7 +328,9 @@ async def run_endpoint(request: Request, endpoint: Endpoint) -> Response:
             await state.limiter.hit(endpoint.budget, str(actor.token_id))
             kwargs: dict[str, Any] = dict(request.path_params)
             if endpoint.body is not None:
-                data = await read_json(request, state.settings.max_body_bytes)
+                data = await read_json(
+                    request, state.settings.max_body_bytes, optional=endpoint.body_optional
+                )
                 kwargs["body"] = parse_body(endpoint.body, data)
             params, pairs = parse_query(request.url.query)
             ctx = Context(
@@ -306,8 +341,17 @@ async def run_endpoint(request: Request, endpoint: Endpoint) -> Response:
                 settings=state.settings,
                 params=params,
                 pairs=pairs,
+                storage=state.storage,
+                secret=state.secret,
             )
             result = await endpoint.handler(ctx, **kwargs)
+        for action in ctx.post_commit:
+            try:
+                await action()
+            except Exception:
+                log.exception(
+                    "after-commit action failed on %s %s", request.method, request.url.path
+                )
         if isinstance(result, Response):
             return result
         return json_response(result, endpoint.status, COMMON_HEADERS)
@@ -332,7 +376,7 @@ async def unrouted(request: Request) -> Response:
         return exception_response(request, exc)
 
 
-def build_routes(endpoints: list[Endpoint]) -> list[Route]:
+def build_routes(endpoints: list[Endpoint], raw_routes: list[Route]) -> list[Route]:
     """One Starlette route per path; a method a path does not serve answers like an unknown path."""
     by_path: dict[str, dict[str, Endpoint]] = {}
     for endpoint in endpoints:
@@ -350,12 +394,11 @@ def build_routes(endpoints: list[Endpoint]) -> list[Route]:
 
         return dispatch
 
-    routes = [
-        Route(
-            path, dispatcher(methods), methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-        )
-        for path, methods in by_path.items()
-    ]
+    every_method = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    routes = [*raw_routes]
+    # Literal paths before templated ones: /v1/reports/attachments must not match /v1/reports/{id}.
+    ordered = sorted(by_path.items(), key=lambda item: item[0].count("{"))
+    routes += [Route(path, dispatcher(m), methods=every_method) for path, m in ordered]
     routes.append(
         Route(
             "/{path:path}",

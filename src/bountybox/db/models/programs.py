@@ -23,6 +23,10 @@ class Program(IdMixin, TimestampsMixin, Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     minimum_bounty_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     severity_calculation_methods: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Platform fee charged on top of every bounty, in basis points (2000 = 20 %, HackerOne's rate).
+    bounty_fee_basis_points: Mapped[int] = mapped_column(default=0)
+    # Reports can be transferred between a program and its parent, children and siblings.
+    parent_program_id: Mapped[int | None] = mapped_column(Id, ForeignKey("programs.id"))
 
 
 class Weakness(IdMixin, Base):
@@ -89,6 +93,38 @@ class Campaign(IdMixin, TimestampsMixin, Base):
     bounty_pool_limit: Mapped[int | None] = mapped_column(BigInteger)
     start_date: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     end_date: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ProgramIntegration(IdMixin, TimestampsMixin, Base):
+    """An issue-tracker or notification integration reports can be escalated to."""
+
+    __tablename__ = "program_integrations"
+
+    program_id: Mapped[int] = mapped_column(Id, ForeignKey("programs.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    # "issue_tracking", "notification" or "manual"
+    group_type: Mapped[str] = mapped_column(String(30))
+    # Issue URLs are this with the reference appended, e.g. https://tracker.example/browse/
+    reference_url_prefix: Mapped[str | None] = mapped_column(String(500))
+
+
+class LedgerTransaction(IdMixin, Base):
+    """One movement of a program's money. Balances are sums over these rows, never stored."""
+
+    __tablename__ = "ledger_transactions"
+
+    program_id: Mapped[int] = mapped_column(Id, ForeignKey("programs.id"), index=True)
+    report_id: Mapped[int | None] = mapped_column(Id, ForeignKey("reports.id"), index=True)
+    bounty_id: Mapped[int | None] = mapped_column(Id, ForeignKey("bounties.id"))
+    # The hacker paid, for bounty, bonus and retest rows.
+    user_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id"), index=True)
+    # "top_up", "bounty", "bonus", "fee", "retest"
+    kind: Mapped[str] = mapped_column(String(20))
+    # Signed: credits to the program are positive, payments out negative.
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    description: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class Trigger(IdMixin, TimestampsMixin, Base):

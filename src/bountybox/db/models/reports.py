@@ -60,6 +60,15 @@ class Report(IdMixin, Base):
     hai_is_priority_reason: Mapped[str | None] = mapped_column(Text)
     hacker_published: Mapped[bool] = mapped_column(Boolean, default=False)
     comments_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    ineligible_for_bounty: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalated_integration_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("program_integrations.id")
+    )
+    # Disclosure: the team's request ("full" or "no-content") and when it turns public by itself.
+    disclosure_substate: Mapped[str | None] = mapped_column(String(20))
+    team_agreed_on_going_public_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    allow_singular_disclosure_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    retest_award_cents: Mapped[int | None] = mapped_column(BigInteger)
     weakness_id: Mapped[int | None] = mapped_column(Id, ForeignKey("weaknesses.id"))
     structured_scope_id: Mapped[int | None] = mapped_column(Id, ForeignKey("structured_scopes.id"))
     severity_id: Mapped[int | None] = mapped_column(
@@ -156,6 +165,7 @@ class Attachment(IdMixin, Base):
     content_type: Mapped[str] = mapped_column(String(255))
     file_size: Mapped[int] = mapped_column(BigInteger)
     storage_key: Mapped[str] = mapped_column(String(500))
+    uploaded_by_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
@@ -176,6 +186,17 @@ class CustomFieldValue(IdMixin, TimestampsMixin, Base):
         Id, ForeignKey("custom_field_attributes.id")
     )
     value: Mapped[str | None] = mapped_column(Text)
+
+
+class ReportParticipant(IdMixin, TimestampsMixin, Base):
+    """An external participant invited to a report by email or username."""
+
+    __tablename__ = "report_participants"
+
+    report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"), index=True)
+    email: Mapped[str | None] = mapped_column(String(255))
+    user_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id"))
+    invited_by_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"))
 
 
 class RemediationGuidance(IdMixin, Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,7 @@ REF_MODELS: dict[str, type[Any]] = {
 @dataclass
 class ActivityBundle:
     pre: Preloader
+    attachment_url: Callable[[Attachment], str]
     attachments: dict[int, list[Attachment]] = field(default_factory=lambda: defaultdict(list))
 
 
@@ -85,8 +87,10 @@ async def finish_swag_refs(pre: Preloader, swags: list[Swag]) -> None:
     await pre.fetch()
 
 
-async def load_activity_bundle(session: AsyncSession, activities: list[Activity]) -> ActivityBundle:
-    bundle = ActivityBundle(pre=Preloader(session))
+async def load_activity_bundle(
+    session: AsyncSession, activities: list[Activity], attachment_url: Callable[[Attachment], str]
+) -> ActivityBundle:
+    bundle = ActivityBundle(pre=Preloader(session), attachment_url=attachment_url)
     want_activity_refs(bundle.pre, activities)
     await bundle.pre.fetch()
     swags = [s for a in activities if (s := bundle.pre.get(Swag, (a.refs or {}).get("swag")))]

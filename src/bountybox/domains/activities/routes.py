@@ -7,12 +7,12 @@ from enum import StrEnum
 from bountybox.core.errors import Forbidden, InvalidParameter
 from bountybox.core.http import Context, Router
 from bountybox.core.jsonapi.query import as_list, as_str, parse_datetime, parse_int
-from bountybox.core.jsonapi.render import Json, document, ts
+from bountybox.core.jsonapi.render import Json, ts
 from bountybox.core.pagination import fetch_page
 from bountybox.db.models import Activity
 from bountybox.domains.activities import repository
 from bountybox.domains.programs.repository import find_visible_by_handle
-from bountybox.domains.reports.resource import render_activity
+from bountybox.domains.reports.deps import activity_document, rendered_activities
 
 router = Router()
 
@@ -27,8 +27,7 @@ class FeedSort(StrEnum):
 async def get_activity(ctx: Context, id: str) -> Json:
     """One activity by id."""
     activity = await repository.load_activity_for(ctx.session, ctx.actor, id)
-    bundle = await repository.load_activity_bundle(ctx.session, [activity])
-    return document(render_activity(activity, bundle.pre, bundle.attachments[activity.id]))
+    return await activity_document(ctx, activity)
 
 
 @router.endpoint("GET", "/v1/incremental/activities")
@@ -65,10 +64,6 @@ async def list_incremental_activities(ctx: Context) -> Json:
         program.id, report_id=report_id, updated_after=updated_after, order_by=order_by
     )
     activities, total = await fetch_page(ctx.session, stmt, page)
-    bundle = await repository.load_activity_bundle(ctx.session, list(activities))
-    data = [
-        render_activity(a, bundle.pre, bundle.attachments[a.id], with_report_id=True)
-        for a in activities
-    ]
+    data = await rendered_activities(ctx, list(activities), with_report_id=True)
     max_updated = max((a.updated_at for a in activities), default=None)
     return ctx.list_document(data, page, total, meta={"max_updated_at": ts(max_updated)})

@@ -3,9 +3,24 @@ actor may see, and nothing outside that set is ever selected."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bountybox.core.auth import Actor
@@ -13,6 +28,7 @@ from bountybox.core.errors import Forbidden, InvalidParameter
 from bountybox.core.jsonapi.query import parse_id
 from bountybox.db.models import (
     Activity,
+    Address,
     Attachment,
     Bounty,
     Campaign,
@@ -20,10 +36,13 @@ from bountybox.db.models import (
     CustomFieldValue,
     Group,
     Inbox,
+    OrganizationMember,
     Program,
+    ProgramIntegration,
     RemediationGuidance,
     Report,
     ReportCollaborator,
+    ReportParticipant,
     ReportSummary,
     Severity,
     StructuredScope,
@@ -31,6 +50,9 @@ from bountybox.db.models import (
     Trigger,
     User,
     Weakness,
+    group_members,
+    group_programs,
+    program_weaknesses,
     report_inboxes,
 )
 from bountybox.db.preload import Preloader
@@ -39,7 +61,7 @@ from bountybox.domains.activities.repository import (
     load_activity_attachments,
     want_activity_refs,
 )
-from bountybox.domains.reports.resource import ReportBundle
+from bountybox.domains.reports.resource import AttachmentUrl, ReportBundle
 from bountybox.domains.reports.schemas import BoolFilter, ReportQuery, ReportSortField
 
 
@@ -192,9 +214,11 @@ def order_by(query: ReportQuery) -> list[Any]:
     return columns
 
 
-async def load_bundle(session: AsyncSession, reports: list[Report], *, full: bool) -> ReportBundle:
+async def load_bundle(
+    session: AsyncSession, reports: list[Report], *, full: bool, attachment_url: AttachmentUrl
+) -> ReportBundle:
     """Everything the reports embed, in a fixed number of queries whatever the page size."""
-    bundle = ReportBundle(pre=Preloader(session))
+    bundle = ReportBundle(pre=Preloader(session), attachment_url=attachment_url)
     pre = bundle.pre
     ids = [r.id for r in reports]
     if not ids:
@@ -288,3 +312,250 @@ async def _load_full(session: AsyncSession, bundle: ReportBundle, ids: list[int]
     ):
         bundle.guidances[guidance.report_id].append(guidance)
         pre.want(User, guidance.author_id)
+
+
+# ---- lookups for the workflow ----
+
+
+async def find_program_group(
+    session: AsyncSession, program: Program, group_id: int
+) -> Group | None:
+    """A group of the program's organization that covers the program."""
+    return await session.scalar(
+        select(Group)
+        .join(group_programs, group_programs.c.group_id == Group.id)
+        .where(
+            Group.id == group_id,
+            Group.organization_id == program.organization_id,
+            group_programs.c.program_id == program.id,
+        )
+    )
+
+
+async def find_assignable_user(
+    session: AsyncSession, program: Program, user_id: int
+) -> User | None:
+    """A person (never an API user) in the organization who can see the program."""
+    row = (
+        await session.execute(
+            select(User, OrganizationMember.organization_admin)
+            .join(OrganizationMember, OrganizationMember.user_id == User.id)
+            .where(
+                User.id == user_id,
+                User.user_type != "api",
+                OrganizationMember.organization_id == program.organization_id,
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    user, admin = row
+    if admin:
+        return user
+    in_group = await session.scalar(
+        select(group_members.c.user_id)
+        .join(group_programs, group_programs.c.group_id == group_members.c.group_id)
+        .where(group_members.c.user_id == user.id, group_programs.c.program_id == program.id)
+        .limit(1)
+    )
+    return user if in_group is not None else None
+
+
+async def find_program_weakness(
+    session: AsyncSession, program_id: int, weakness_id: int
+) -> Weakness | None:
+    return await session.scalar(
+        select(Weakness)
+        .join(program_weaknesses, program_weaknesses.c.weakness_id == Weakness.id)
+        .where(Weakness.id == weakness_id, program_weaknesses.c.program_id == program_id)
+    )
+
+
+async def find_custom_field_value(
+    session: AsyncSession, report_id: int, field_id: int
+) -> CustomFieldValue | None:
+    return await session.scalar(
+        select(CustomFieldValue).where(
+            CustomFieldValue.report_id == report_id,
+            CustomFieldValue.custom_field_attribute_id == field_id,
+        )
+    )
+
+
+async def find_custom_inboxes(
+    session: AsyncSession, organization_id: int, inbox_ids: set[int]
+) -> list[Inbox]:
+    if not inbox_ids:
+        return []
+    rows = await session.scalars(
+        select(Inbox).where(
+            Inbox.id.in_(inbox_ids),
+            Inbox.organization_id == organization_id,
+            Inbox.type == "custom",
+        )
+    )
+    return list(rows)
+
+
+async def replace_custom_inboxes(
+    session: AsyncSession, report_id: int, inbox_ids: list[int]
+) -> None:
+    custom = select(Inbox.id).where(Inbox.type == "custom")
+    await session.execute(
+        delete(report_inboxes).where(
+            report_inboxes.c.report_id == report_id, report_inboxes.c.inbox_id.in_(custom)
+        )
+    )
+    if inbox_ids:
+        await session.execute(
+            insert(report_inboxes), [{"report_id": report_id, "inbox_id": i} for i in inbox_ids]
+        )
+
+
+async def find_issue_tracker(session: AsyncSession, program_id: int) -> ProgramIntegration | None:
+    return await session.scalar(
+        select(ProgramIntegration)
+        .where(
+            ProgramIntegration.program_id == program_id,
+            ProgramIntegration.group_type == "issue_tracking",
+        )
+        .order_by(ProgramIntegration.id)
+        .limit(1)
+    )
+
+
+async def find_integration(
+    session: AsyncSession, program_id: int, integration_id: str
+) -> ProgramIntegration | None:
+    """Integrations are named on the wire by an opaque id (HackerOne uses base64 global ids)."""
+    iid = integration_gid_to_id(integration_id)
+    if iid is None:
+        return None
+    return await session.scalar(
+        select(ProgramIntegration).where(
+            ProgramIntegration.id == iid, ProgramIntegration.program_id == program_id
+        )
+    )
+
+
+def integration_gid(integration_id: int) -> str:
+    return base64.b64encode(f"gid://bountybox/SolutionInstance/{integration_id}".encode()).decode()
+
+
+def integration_gid_to_id(value: str) -> int | None:
+    if value.isdigit():
+        return parse_id(value)
+    try:
+        decoded = base64.b64decode(value, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    prefix = "gid://bountybox/SolutionInstance/"
+    return parse_id(decoded.removeprefix(prefix)) if decoded.startswith(prefix) else None
+
+
+async def detach_program_specifics(session: AsyncSession, report: Report) -> None:
+    """What belongs to the old program does not travel with a transferred report."""
+    report.weakness_id = None
+    report.structured_scope_id = None
+    report.assignee_group_id = None
+    report.assignee_user_id = None
+    report.escalated_integration_id = None
+    report.campaign_id = None
+    await session.execute(delete(report_inboxes).where(report_inboxes.c.report_id == report.id))
+    await session.execute(delete(CustomFieldValue).where(CustomFieldValue.report_id == report.id))
+
+
+async def move_activities(session: AsyncSession, report_id: int, program_id: int) -> None:
+    await session.execute(
+        update(Activity).where(Activity.report_id == report_id).values(program_id=program_id)
+    )
+
+
+async def latest_address(session: AsyncSession, user_id: int) -> Address | None:
+    return await session.scalar(
+        select(Address).where(Address.user_id == user_id).order_by(Address.id.desc()).limit(1)
+    )
+
+
+async def reports_due_for_disclosure(session: AsyncSession, now: dt.datetime) -> list[Report]:
+    rows = await session.scalars(
+        select(Report)
+        .where(
+            Report.allow_singular_disclosure_at.is_not(None),
+            Report.allow_singular_disclosure_at <= now,
+            Report.disclosed_at.is_(None),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    return list(rows)
+
+
+async def redact_texts(
+    session: AsyncSession, report_id: int, needle: str, replacement: str, *, include_internal: bool
+) -> None:
+    activities = select(Activity).where(
+        Activity.report_id == report_id, Activity.message.contains(needle, autoescape=True)
+    )
+    if not include_internal:
+        activities = activities.where(Activity.internal.is_(False))
+    for activity in await session.scalars(activities):
+        activity.message = (activity.message or "").replace(needle, replacement)
+    for summary in await session.scalars(
+        select(ReportSummary).where(ReportSummary.report_id == report_id)
+    ):
+        summary.content = summary.content.replace(needle, replacement)
+
+
+async def find_team_summary(session: AsyncSession, report_id: int) -> ReportSummary | None:
+    return await session.scalar(
+        select(ReportSummary).where(
+            ReportSummary.report_id == report_id, ReportSummary.category == "team"
+        )
+    )
+
+
+async def find_hacker(session: AsyncSession, username: str) -> User | None:
+    return await session.scalar(
+        select(User).where(User.username == username, User.user_type == "hacker")
+    )
+
+
+async def participant_exists(
+    session: AsyncSession, report_id: int, *, email: str | None, user_id: int | None
+) -> bool:
+    conditions = []
+    if email is not None:
+        conditions.append(ReportParticipant.email == email)
+    if user_id is not None:
+        conditions.append(ReportParticipant.user_id == user_id)
+    if not conditions:
+        return False
+    found = await session.scalar(
+        select(ReportParticipant.id).where(
+            ReportParticipant.report_id == report_id, or_(*conditions)
+        )
+    )
+    return found is not None
+
+
+async def preload(session: AsyncSession, *wants: tuple[type[Any], int | None]) -> Preloader:
+    """The rows one rendered object embeds, fetched in one query per kind."""
+    pre = Preloader(session)
+    for model, id_ in wants:
+        pre.want(model, id_)
+    await pre.fetch()
+    return pre
+
+
+async def bounty_suggestions(session: AsyncSession, report_id: int) -> list[Activity]:
+    rows = await session.scalars(
+        select(Activity)
+        .where(Activity.report_id == report_id, Activity.type == "activity-bounty-suggested")
+        .order_by(Activity.created_at.desc(), Activity.id.desc())
+    )
+    return list(rows)
+
+
+async def report_attachments(session: AsyncSession, report_id: int) -> list[Attachment]:
+    rows = await session.scalars(select(Attachment).where(Attachment.report_id == report_id))
+    return list(rows)

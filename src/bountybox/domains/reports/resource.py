@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bountybox.core.jsonapi.render import Json, money, resource, ts, whole_money
+from bountybox.core.markdown import render_markdown
 from bountybox.db.models import (
     Activity,
     Address,
@@ -23,6 +25,7 @@ from bountybox.db.models import (
     RemediationGuidance,
     Report,
     ReportCollaborator,
+    ReportParticipant,
     ReportSummary,
     Severity,
     StructuredScope,
@@ -43,12 +46,15 @@ from bountybox.domains.programs.resource import (
 from bountybox.domains.reports.states import main_state
 from bountybox.domains.users.resource import render_user
 
+AttachmentUrl = Callable[[Attachment], str]
+
 
 @dataclass
 class ReportBundle:
     """What a page of reports embeds, loaded in batches by the repository."""
 
     pre: Preloader
+    attachment_url: AttachmentUrl
     bounties: dict[int, list[Bounty]] = field(default_factory=lambda: defaultdict(list))
     inboxes: dict[int, list[Inbox]] = field(default_factory=lambda: defaultdict(list))
     collaborators: dict[int, list[ReportCollaborator]] = field(
@@ -94,12 +100,12 @@ def render_severity(severity: Severity) -> Json:
     return resource("severity", severity.id, attributes)
 
 
-def render_attachment(attachment: Attachment) -> Json:
+def render_attachment(attachment: Attachment, url: AttachmentUrl) -> Json:
     return resource(
         "attachment",
         attachment.id,
         {
-            "expiring_url": f"/attachments/{attachment.id}/{attachment.file_name}",
+            "expiring_url": url(attachment),
             "created_at": ts(attachment.created_at),
             "file_name": attachment.file_name,
             "content_type": attachment.content_type,
@@ -182,6 +188,7 @@ def render_summary(summary: ReportSummary, pre: Preloader) -> Json:
         summary.id,
         {
             "content": summary.content,
+            "content_html": render_markdown(summary.content),
             "category": summary.category,
             "created_at": ts(summary.created_at),
             "updated_at": ts(summary.updated_at),
@@ -255,11 +262,13 @@ def render_activity(
     activity: Activity,
     pre: Preloader,
     attachments: list[Attachment],
+    attachment_url: AttachmentUrl,
     *,
     with_report_id: bool = False,
 ) -> Json:
     attributes: Json = {
         "message": activity.message,
+        "message_html": render_markdown(activity.message),
         "created_at": ts(activity.created_at),
         "updated_at": ts(activity.updated_at),
         "internal": activity.internal,
@@ -273,7 +282,9 @@ def render_activity(
         if rendered is not None:
             relationships[name] = {"data": rendered}
     if attachments or activity.type == "activity-comment":
-        relationships["attachments"] = {"data": [render_attachment(a) for a in attachments]}
+        relationships["attachments"] = {
+            "data": [render_attachment(a, attachment_url) for a in attachments]
+        }
     return resource(activity.type, activity.id, attributes, relationships)
 
 
@@ -317,6 +328,7 @@ def report_attributes(report: Report) -> Json:
     attributes: Json = {
         "title": report.title,
         "vulnerability_information": report.vulnerability_information,
+        "vulnerability_information_html": render_markdown(report.vulnerability_information),
         "main_state": main_state(report.state),
         "state": report.state,
     }
@@ -336,6 +348,7 @@ def report_attributes(report: Report) -> Json:
             else None,
             "hai_is_priority": report.hai_is_priority,
             "hai_is_priority_reason": report.hai_is_priority_reason,
+            "ineligible_for_bounty": report.ineligible_for_bounty,
             "timer_bounty_awarded_elapsed_time": business_seconds(
                 submitted, report.bounty_awarded_at
             ),
@@ -386,7 +399,7 @@ def render_report(report: Report, bundle: ReportBundle, *, full: bool) -> Json:
     if full:
         relationships["swag"] = {"data": [render_swag(s, pre) for s in bundle.swags[rid]]}
         relationships["attachments"] = {
-            "data": [render_attachment(a) for a in bundle.attachments[rid]]
+            "data": [render_attachment(a, bundle.attachment_url) for a in bundle.attachments[rid]]
         }
     weakness = pre.get(Weakness, report.weakness_id)
     if weakness is not None:
@@ -399,7 +412,7 @@ def render_report(report: Report, bundle: ReportBundle, *, full: bool) -> Json:
         relationships["campaign"] = {"data": render_campaign(campaign)} if campaign else None
         relationships["activities"] = {
             "data": [
-                render_activity(a, pre, bundle.activity_attachments[a.id])
+                render_activity(a, pre, bundle.activity_attachments[a.id], bundle.attachment_url)
                 for a in bundle.activities[rid]
             ]
         }
@@ -449,3 +462,15 @@ def _guidance(guidances: list[RemediationGuidance], pre: Preloader) -> Json:
 
 def bounty_activity_extra(amount_cents: int, bonus_cents: int) -> dict[str, Any]:
     return {"bounty_amount": whole_money(amount_cents), "bonus_amount": whole_money(bonus_cents)}
+
+
+def render_participant(participant: ReportParticipant) -> Json:
+    return resource(
+        "report-participant",
+        participant.id,
+        {
+            "report_id": str(participant.report_id),
+            "created_at": ts(participant.created_at),
+            "updated_at": ts(participant.updated_at),
+        },
+    )

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from bountybox.core.errors import InvalidParameter
 from bountybox.core.jsonapi.query import (
@@ -302,3 +311,213 @@ def parse_sort(value: Any) -> list[SortKey]:
         except ValueError:
             raise InvalidParameter("sort", f"The sort key '{part}' is invalid.") from None
     return keys
+
+
+# ---- the report workflow bodies ----
+#
+# Most write bodies are {"data": {"type": ..., "attributes": {...}}}; rewards are sent flat,
+# {"data": {"message": ..., "amount": ...}}, by the recorded clients. Both generics accept either.
+
+A = TypeVar("A", bound=BaseModel)
+
+
+class Data(_Body, Generic[A]):
+    type: Annotated[str, StringConstraints(max_length=100)] | None = None
+    attributes: A
+
+
+class Document(_Body, Generic[A]):
+    data: Data[A]
+
+
+class FlatDocument(_Body, Generic[A]):
+    data: A
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap_attributes(cls, value: Any) -> Any:
+        if isinstance(value, dict) and isinstance(value.get("data"), dict):
+            data = value["data"]
+            if isinstance(data.get("attributes"), dict):
+                return {"data": {**data, **data["attributes"]}}
+        return value
+
+
+class NoAttributes(_Body):
+    pass
+
+
+class MessageAttributes(_Body):
+    message: Text | None = None
+
+
+class RequiredMessageAttributes(_Body):
+    message: Annotated[str, StringConstraints(min_length=1, max_length=65_536)]
+
+
+class AssigneeType(StrEnum):
+    USER = "user"
+    GROUP = "group"
+    NOBODY = "nobody"
+
+
+class AssigneeData(_Body):
+    type: AssigneeType
+    id: DbId | None = None
+    attributes: MessageAttributes = Field(default_factory=MessageAttributes)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_from_string(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+        return value
+
+
+class AssigneeUpdate(_Body):
+    data: AssigneeData
+
+
+class CalculationMethod(StrEnum):
+    MANUAL = "manual"
+    CVSS_3_0 = "cvss_3_0_hackerone"
+    CVSS_3_1 = "cvss_3_1"
+    CVSS_4_0 = "cvss_4_0"
+
+
+class SeverityAttributes(_Body):
+    rating: SeverityRating | None = None
+    calculation_method: CalculationMethod | None = None
+    message: Text | None = None
+    attack_vector: Literal["network", "adjacent", "local", "physical"] | None = None
+    attack_complexity: Literal["low", "high"] | None = None
+    attack_requirements: Literal["none", "present"] | None = None
+    privileges_required: Literal["none", "low", "high"] | None = None
+    user_interaction: Literal["none", "required", "passive", "active"] | None = None
+    scope: Literal["unchanged", "changed"] | None = None
+    confidentiality: Literal["none", "low", "high"] | None = None
+    integrity: Literal["none", "low", "high"] | None = None
+    availability: Literal["none", "low", "high"] | None = None
+    vulnerable_confidentiality: Literal["none", "low", "high"] | None = None
+    vulnerable_integrity: Literal["none", "low", "high"] | None = None
+    vulnerable_availability: Literal["none", "low", "high"] | None = None
+    subsequent_confidentiality: Literal["none", "low", "high"] | None = None
+    subsequent_integrity: Literal["none", "low", "high"] | None = None
+    subsequent_availability: Literal["none", "low", "high"] | None = None
+
+
+class WeaknessAttributes(_Body):
+    weakness_id: DbId
+
+
+class ScopeAttributes(_Body):
+    structured_scope_id: DbId
+
+
+class TitleAttributes(_Body):
+    title: Title
+
+
+class VulnerabilityInformationAttributes(_Body):
+    vulnerability_information: LongText
+
+
+CveId = Annotated[str, StringConstraints(pattern=r"^CVE-\d{4}-\d{4,19}$")]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+
+
+class CveAttributes(_Body):
+    cve_ids: list[CveId] = Field(max_length=100)
+
+
+class TagAttributes(_Body):
+    report_tags: list[Tag] = Field(max_length=100)
+
+
+class CustomFieldValueAttributes(_Body):
+    custom_field_attribute_id: DbId
+    value: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+
+
+class InboxesData(_Body):
+    organization_inbox_ids: list[DbId] = Field(max_length=100)
+
+
+class InboxesUpdate(_Body):
+    data: InboxesData
+
+
+class ReferenceAttributes(_Body):
+    reference: Annotated[
+        str, StringConstraints(min_length=1, max_length=255, strip_whitespace=True)
+    ]
+    message: Text | None = None
+
+
+class EscalateAttributes(_Body):
+    integration_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+    @field_validator("integration_id", mode="before")
+    @classmethod
+    def _id_as_string(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class TransferAttributes(_Body):
+    target_team_id: DbId
+    no_notifications: StrictBool = False
+
+
+Money = Annotated[Decimal, Field(ge=0, le=10_000_000, decimal_places=2)]
+
+
+class RewardAttributes(_Body):
+    message: Annotated[str, StringConstraints(min_length=1, max_length=65_536)]
+    amount: Money | None = None
+    bonus_amount: Money | None = None
+
+
+class SwagAttributes(_Body):
+    message: Annotated[str, StringConstraints(min_length=1, max_length=65_536)]
+
+
+class DisclosureSubstate(StrEnum):
+    FULL = "full"
+    NO_CONTENT = "no-content"
+
+
+class DisclosureAttributes(_Body):
+    substate: DisclosureSubstate
+    message: Text | None = None
+
+
+class RedactAttributes(_Body):
+    string_to_redact: Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+    include_internal: StrictBool = False
+
+
+class RetestAttributes(_Body):
+    message: Text | None = None
+    retest_award_amount: Money | None = None
+
+
+class RetestApproveAttributes(_Body):
+    message: Text | None = None
+    award_amount: Money | None = None
+
+
+class SummaryAttributes(_Body):
+    content: Annotated[str, StringConstraints(min_length=1, max_length=65_536)]
+
+
+class ParticipantAttributes(_Body):
+    email: (
+        Annotated[str, StringConstraints(max_length=255, pattern=r"^[^@\s]+@[^@\s]+$")] | None
+    ) = None
+    username: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ParticipantAttributes:
+        if (self.email is None) == (self.username is None):
+            raise ValueError("give exactly one of email and username")
+        return self

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     rate_limit_report_reads: str = "300 per 1 minute"
     rate_limit_writes: str = "25 per 20 seconds"
     rate_limits_enabled: bool = True
+    # Prefix of the rate-limit keys, so several installations can share one Redis.
+    rate_limit_namespace: str = "bountybox"
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_attachment_bytes: int = Field(default=250 * 1000 * 1000, ge=1024)

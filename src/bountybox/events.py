@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bountybox.core.audit import note
 from bountybox.core.auth import Actor
 from bountybox.core.clock import Clock
 from bountybox.db.models import Activity
@@ -45,4 +46,5 @@ async def emit(
     )
     session.add(activity)
     await session.flush()
+    note(program_id=program_id, subject=f"Report#{report_id}" if report_id else None)
     return activity

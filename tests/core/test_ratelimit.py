@@ -1,8 +1,10 @@
 """Per-token rate limits through HTTP, with low budgets (reads 3/min, report reads 2/min, writes
-2/20 s), on the in-process store and on Redis (database 15, flushed before and after each test)."""
+2/20 s), on the in-process store and on Redis (database 15, under a key prefix of the test's own,
+removed afterwards, so concurrent runs do not meet)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,13 +58,14 @@ async def limited(
         except (OSError, RedisError):
             await redis.aclose()
             pytest.skip(f"no Redis at {REDIS_URL}")
-        await redis.flushdb()
+    namespace = f"bountybox-test-{uuid.uuid4().hex}"
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,
         secret_key="test-secret",
         redis_url=REDIS_URL if redis else None,
         rate_limits_enabled=True,
+        rate_limit_namespace=namespace,
         rate_limit_writes="2 per 20 seconds",
         rate_limit_reads="3 per 1 minute",
         rate_limit_report_reads="2 per 1 minute",
@@ -72,7 +75,8 @@ async def limited(
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
     if redis is not None:
-        await redis.flushdb()
+        async for key in redis.scan_iter(match=f"*{namespace}*"):
+            await redis.delete(key)
         await redis.aclose()
 
 

@@ -37,6 +37,37 @@ class ProgramPermission(StrEnum):
 ALL_PROGRAM_PERMISSIONS = frozenset(p.value for p in ProgramPermission)
 
 
+class OrganizationPermission(StrEnum):
+    ASSET_INVENTORY_MANAGER = "asset_inventory_manager"
+    ASSET_INVENTORY_VIEWER = "asset_inventory_viewer"
+    GROUP_MANAGER = "group_manager"
+    PROGRAM_ADMIN = "program_admin"
+    READ_ONLY_MEMBER = "read_only_member"
+    REPORT_ANALYST = "report_analyst"
+    REPORT_REWARD_MANAGER = "report_reward_manager"
+    USER_MANAGER = "user_manager"
+
+
+ALL_ORGANIZATION_PERMISSIONS = frozenset(p.value for p in OrganizationPermission)
+
+# The newer organization-group roles grant these program permissions on the group's programs.
+ROLE_PROGRAM_PERMISSIONS: dict[str, frozenset[str]] = {
+    "program_admin": ALL_PROGRAM_PERMISSIONS,
+    "report_analyst": frozenset({"report_management"}),
+    "report_reward_manager": frozenset({"report_management", "reward_management"}),
+    "read_only_member": frozenset(),
+}
+
+
+def program_permissions_of(permissions: list[str] | None) -> set[str]:
+    granted: set[str] = set()
+    for permission in permissions or []:
+        if permission in ALL_PROGRAM_PERMISSIONS:
+            granted.add(permission)
+        granted |= ROLE_PROGRAM_PERMISSIONS.get(permission, frozenset())
+    return granted
+
+
 class TokenKind(StrEnum):
     ORGANIZATION = "organization"
     HACKER = "hacker"
@@ -53,6 +84,7 @@ class Actor:
     organization_admin: bool = False
     # program id -> program permissions; a program is visible when it is a key.
     programs: dict[int, frozenset[str]] = field(default_factory=dict)
+    organization_permissions: frozenset[str] = frozenset()
 
     @property
     def program_ids(self) -> list[int]:
@@ -63,6 +95,12 @@ class Actor:
 
     def can(self, program_id: int, permission: ProgramPermission) -> bool:
         return permission.value in self.programs.get(program_id, frozenset())
+
+    def has(self, *permissions: OrganizationPermission) -> bool:
+        """Organization admins hold every organization permission."""
+        return self.organization_admin or any(
+            p.value in self.organization_permissions for p in permissions
+        )
 
 
 def hash_secret(value: str) -> str:
@@ -139,12 +177,25 @@ async def load_organization_actor(session: AsyncSession, token: ApiToken) -> Act
         )
     )
     programs: dict[int, frozenset[str]] = {}
+    organization_permissions: set[str] = set()
     if admin:
         ids = await session.scalars(
             select(Program.id).where(Program.organization_id == token.organization_id)
         )
         programs = dict.fromkeys(ids, ALL_PROGRAM_PERMISSIONS)
+        organization_permissions = set(ALL_ORGANIZATION_PERMISSIONS)
     else:
+        for permissions in await session.scalars(
+            select(Group.permissions)
+            .join(group_members, group_members.c.group_id == Group.id)
+            .where(
+                group_members.c.user_id == token.user_id,
+                Group.organization_id == token.organization_id,
+            )
+        ):
+            organization_permissions.update(
+                p for p in permissions or [] if p in ALL_ORGANIZATION_PERMISSIONS
+            )
         rows = await session.execute(
             select(group_programs.c.program_id, Group.permissions)
             .join(Group, Group.id == group_programs.c.group_id)
@@ -158,9 +209,7 @@ async def load_organization_actor(session: AsyncSession, token: ApiToken) -> Act
         )
         merged: dict[int, set[str]] = {}
         for program_id, permissions in rows:
-            merged.setdefault(program_id, set()).update(
-                p for p in permissions or [] if p in ALL_PROGRAM_PERMISSIONS
-            )
+            merged.setdefault(program_id, set()).update(program_permissions_of(permissions))
         programs = {pid: frozenset(perms) for pid, perms in merged.items()}
     return Actor(
         token_id=token.id,
@@ -169,4 +218,5 @@ async def load_organization_actor(session: AsyncSession, token: ApiToken) -> Act
         organization_id=token.organization_id,
         organization_admin=admin,
         programs=programs,
+        organization_permissions=frozenset(organization_permissions),
     )

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bountybox.config import Settings
+from bountybox.core.audit import audit_item, audit_scope, event_name
 from bountybox.core.auth import Actor, TokenKind, authenticate
 from bountybox.core.clock import Clock
 from bountybox.core.errors import (
@@ -125,6 +126,10 @@ class Endpoint:
     status: int
     auth: TokenKind
     summary: str
+
+    @property
+    def audit_event(self) -> str:
+        return event_name(self.method, self.path)
 
 
 RawHandler = Callable[[Request], Awaitable[Response]]
@@ -327,6 +332,7 @@ async def run_endpoint(request: Request, endpoint: Endpoint) -> Response:
                 raise Unauthenticated("This API token cannot be used on this endpoint.")
             await state.limiter.hit(endpoint.budget, str(actor.token_id))
             kwargs: dict[str, Any] = dict(request.path_params)
+            data: Any = None
             if endpoint.body is not None:
                 data = await read_json(
                     request, state.settings.max_body_bytes, optional=endpoint.body_optional
@@ -344,7 +350,22 @@ async def run_endpoint(request: Request, endpoint: Endpoint) -> Response:
                 storage=state.storage,
                 secret=state.secret,
             )
-            result = await endpoint.handler(ctx, **kwargs)
+            if request.method == "GET":
+                result = await endpoint.handler(ctx, **kwargs)
+            else:
+                with audit_scope() as scope:
+                    result = await endpoint.handler(ctx, **kwargs)
+                session.add(
+                    audit_item(
+                        scope,
+                        actor=actor,
+                        event=endpoint.audit_event,
+                        parameters={**request.path_params, **(data or {})},
+                        source_ip=ctx.client_ip,
+                        user_agent=request.headers.get("user-agent"),
+                        at=state.clock.now(),
+                    )
+                )
         for action in ctx.post_commit:
             try:
                 await action()

@@ -24,6 +24,7 @@ class Budget(StrEnum):
 class RateLimiter:
     def __init__(self, settings: Settings) -> None:
         self.enabled = settings.rate_limits_enabled
+        self.namespace = settings.rate_limit_namespace
         uri = f"async+{settings.redis_url}" if settings.redis_url else "async+memory://"
         self.storage = storage_from_string(uri)
         self.strategy = SlidingWindowCounterRateLimiter(self.storage)
@@ -37,9 +38,9 @@ class RateLimiter:
         if not self.enabled:
             return
         item = self.limits[budget]
-        if await self.strategy.hit(item, "bountybox", budget.value, key):
+        if await self.strategy.hit(item, self.namespace, budget.value, key):
             return
-        stats = await self.strategy.get_window_stats(item, "bountybox", budget.value, key)
+        stats = await self.strategy.get_window_stats(item, self.namespace, budget.value, key)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         raise RateLimited(
             f"Rate limit exceeded: {item.amount} {budget.value.replace('_', ' ')} "

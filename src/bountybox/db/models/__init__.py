@@ -1,6 +1,13 @@
 """Every table, imported once so metadata is complete for migrations."""
 
 from bountybox.db.models.activities import Activity
+from bountybox.db.models.audit import (
+    AuditLogItem,
+    EligibilitySetting,
+    Mail,
+    OrganizationInvitation,
+    group_inboxes,
+)
 from bountybox.db.models.organizations import (
     ApiToken,
     Group,
@@ -42,14 +49,18 @@ __all__ = [
     "Address",
     "ApiToken",
     "Attachment",
+    "AuditLogItem",
     "Bounty",
     "Campaign",
     "CustomFieldAttribute",
     "CustomFieldValue",
+    "EligibilitySetting",
     "Group",
     "Inbox",
     "LedgerTransaction",
+    "Mail",
     "Organization",
+    "OrganizationInvitation",
     "OrganizationMember",
     "Program",
     "ProgramIntegration",
@@ -64,6 +75,7 @@ __all__ = [
     "Trigger",
     "User",
     "Weakness",
+    "group_inboxes",
     "group_members",
     "group_programs",
     "program_weaknesses",

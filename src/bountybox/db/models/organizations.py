@@ -71,6 +71,9 @@ class Group(IdMixin, TimestampsMixin, Base):
     organization_id: Mapped[int] = mapped_column(Id, ForeignKey("organizations.id"), index=True)
     name: Mapped[str] = mapped_column(String(255))
     permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    eligibility_setting_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("eligibility_settings.id")
+    )
 
 
 class ApiToken(IdMixin, Base):

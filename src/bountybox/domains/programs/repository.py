@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bountybox.core.audit import note
 from bountybox.core.auth import Actor
 from bountybox.core.errors import Forbidden
 from bountybox.core.jsonapi.query import parse_id
@@ -38,6 +39,7 @@ async def load_program_for(session: AsyncSession, actor: Actor, program_id: str)
     program = await session.get(Program, pid)
     if program is None:
         raise Forbidden()
+    note(program_id=program.id, subject=f"Team#{program.id}")
     return program
 
 

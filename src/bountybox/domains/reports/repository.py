@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bountybox.core.audit import note
 from bountybox.core.auth import Actor
 from bountybox.core.errors import Forbidden, InvalidParameter
 from bountybox.core.jsonapi.query import parse_id
@@ -88,6 +89,7 @@ async def load_report_for_write(session: AsyncSession, actor: Actor, report_id: 
     )
     if report is None or not actor.can_see(report.program_id):
         raise InvalidParameter("report_id")
+    note(program_id=report.program_id, subject=f"Report#{report.id}")
     return report
 
 

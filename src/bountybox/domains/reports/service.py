@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bountybox import events
+from bountybox.core.audit import note
 from bountybox.core.auth import Actor, ProgramPermission
 from bountybox.core.clock import Clock
 from bountybox.core.errors import AppError, Forbidden, InvalidParameter, NotFound
@@ -138,6 +139,7 @@ async def create_report(
     )
     session.add(report)
     await session.flush()
+    note(program_id=program.id, subject=f"Report#{report.id}")
     if report_in.severity_rating is not None:
         severity = Severity(
             report_id=report.id,

@@ -218,3 +218,42 @@ def test_an_allowlist_outside_the_callers_address_answers_403(
     finally:
         bountybox(cli_env, "orgs", "allowlist", "--organization", "acme")
     assert httpx.get(f"{server}/v1/me/programs", auth=auth).status_code == 200
+
+
+def test_an_install_is_set_up_without_the_demo(cli_env: dict[str, str], server: str) -> None:
+    bountybox(cli_env, "orgs", "create", "--handle", "fresh", "--name", "Fresh Corp")
+    bountybox(
+        cli_env,
+        "programs",
+        "create",
+        "--organization",
+        "fresh",
+        "--handle",
+        "fresh-bb",
+        "--name",
+        "Fresh Bug Bounty",
+    )
+    bountybox(
+        cli_env, "members", "add", "--organization", "fresh", "--email", "ann@fresh.test", "--admin"
+    )
+    taken = bountybox(
+        cli_env, "orgs", "create", "--handle", "fresh", "--name", "Again", check=False
+    )
+    assert taken.returncode == 1
+    assert "taken" in taken.stderr
+    token = bountybox(cli_env, "tokens", "create", "--organization", "fresh", "--name", "fresh-ci")
+    auth = tuple(token.stdout.strip().splitlines()[-1].split(":", 1))
+    programs = httpx.get(f"{server}/v1/me/programs", auth=auth).json()
+    assert [p["attributes"]["handle"] for p in programs["data"]] == ["fresh-bb"]
+    organization_id = httpx.get(f"{server}/v1/me/organizations", auth=auth).json()["data"][0]["id"]
+    members = httpx.get(f"{server}/v1/organizations/{organization_id}/members", auth=auth).json()
+    assert "ann@fresh.test" in {m["attributes"]["email"] for m in members["data"]}
+
+    invited = httpx.post(
+        f"{server}/v1/organizations/{organization_id}/invitations",
+        json={"data": {"attributes": {"email": "bo@fresh.test"}}},
+        auth=auth,
+    )
+    assert invited.status_code == 201
+    outbox = bountybox(cli_env, "mail", "list").stdout
+    assert "unsent to bo@fresh.test" in outbox

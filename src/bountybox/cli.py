@@ -25,8 +25,14 @@ app = typer.Typer(
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 tokens_app = typer.Typer(no_args_is_help=True, help="Organization API tokens.")
 orgs_app = typer.Typer(no_args_is_help=True, help="Organizations.")
+programs_app = typer.Typer(no_args_is_help=True, help="Programs.")
+members_app = typer.Typer(no_args_is_help=True, help="Organization members.")
+mail_app = typer.Typer(no_args_is_help=True, help="The mail outbox.")
 app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")
+app.add_typer(programs_app, name="programs")
+app.add_typer(members_app, name="members")
+app.add_typer(mail_app, name="mail")
 app.add_typer(tokens_app, name="tokens")
 
 
@@ -153,6 +159,103 @@ def orgs_allowlist(
 
     allowed = run_in_session(work)
     typer.echo(f"allow-list of {organization}: {', '.join(allowed) or 'every address'}")
+
+
+@orgs_app.command("create")
+def orgs_create(
+    handle: Annotated[str, typer.Option(help="Organization handle (lowercase).")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+) -> None:
+    """Create an organization; then add programs, members and tokens to it."""
+    from bountybox.domains.organizations import service
+
+    async def work(session: AsyncSession, _settings: Settings) -> int:
+        organization = await service.create_organization(
+            session=session, clock=Clock(), handle=handle, name=name
+        )
+        return organization.id
+
+    typer.echo(f"created organization {handle} (id {run_in_session(work)})")
+
+
+@programs_app.command("create")
+def programs_create(
+    organization: Annotated[str, typer.Option(help="Organization handle.")],
+    handle: Annotated[str, typer.Option(help="Program handle (lowercase).")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    bounties: Annotated[bool, typer.Option(help="Whether the program awards bounties.")] = True,
+    private: Annotated[bool, typer.Option(help="Private programs are invitation-only.")] = False,
+) -> None:
+    """Create a program (with its default inbox) in an organization."""
+    from bountybox.domains.organizations import service as organizations
+    from bountybox.domains.programs import service
+
+    async def work(session: AsyncSession, _settings: Settings) -> int:
+        org = await organizations.load_organization(session, organization)
+        program = await service.create_program(
+            session=session,
+            clock=Clock(),
+            organization=org,
+            handle=handle,
+            name=name,
+            offers_bounties=bounties,
+            private=private,
+        )
+        return program.id
+
+    typer.echo(f"created program {handle} (id {run_in_session(work)})")
+
+
+@members_app.command("add")
+def members_add(
+    organization: Annotated[str, typer.Option(help="Organization handle.")],
+    email: Annotated[str, typer.Option(help="The person's email address.")],
+    admin: Annotated[
+        bool, typer.Option("--admin", help="Make them an organization admin.")
+    ] = False,
+    group: Annotated[
+        list[str] | None, typer.Option(help="Group to put them in (repeatable).")
+    ] = None,
+) -> None:
+    """Add a person to an organization (their user is created when new)."""
+    from bountybox.domains.organizations import service
+
+    async def work(session: AsyncSession, _settings: Settings) -> int:
+        org = await service.load_organization(session, organization)
+        member = await service.add_member(
+            session=session,
+            clock=Clock(),
+            organization=org,
+            email=email,
+            admin=admin,
+            group_names=group or [],
+        )
+        return member.id
+
+    typer.echo(f"added {email} to {organization} (member id {run_in_session(work)})")
+
+
+@mail_app.command("list")
+def mail_list(
+    everything: Annotated[
+        bool, typer.Option("--all", help="Also list mails already sent.")
+    ] = False,
+) -> None:
+    """The outbox: mails not sent yet (every mail with --all)."""
+    from sqlalchemy import select
+
+    from bountybox.db.models import Mail
+
+    async def work(session: AsyncSession, _settings: Settings) -> list[Mail]:
+        stmt = select(Mail).order_by(Mail.id)
+        if not everything:
+            stmt = stmt.where(Mail.sent_at.is_(None))
+        return list(await session.scalars(stmt))
+
+    for mail in run_in_session(work):
+        status = f"sent {mail.sent_at:%Y-%m-%d %H:%M}" if mail.sent_at else "unsent"
+        typer.echo(f"#{mail.id} {status} to {mail.to_address}: {mail.subject}")
+        typer.echo("    " + mail.body.replace("\n", "\n    ").rstrip())
 
 
 def main() -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -19,10 +20,13 @@ class Settings(BaseSettings):
 
     rate_limit_reads: str = "600 per 1 minute"
     rate_limit_report_reads: str = "300 per 1 minute"
+    rate_limit_scope_reads: str = "50 per 1 minute"
     rate_limit_writes: str = "25 per 20 seconds"
     rate_limits_enabled: bool = True
     # Prefix of the rate-limit keys, so several installations can share one Redis.
     rate_limit_namespace: str = "bountybox"
+    # Token identifiers (comma-separated) that are counted but never refused: benchmark tokens.
+    rate_limit_exempt_tokens: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_attachment_bytes: int = Field(default=250 * 1000 * 1000, ge=1024)
@@ -30,6 +34,17 @@ class Settings(BaseSettings):
     # How often each server process looks for reports due for automatic disclosure (0 turns it off).
     timer_interval_seconds: float = Field(default=60, ge=0)
     log_level: str = "info"
+    # smtp://user:pass@host:25, smtps://host:465 or smtp://host:587?starttls=true; unset keeps
+    # mails in the outbox (`bountybox mail list`).
+    smtp_url: str | None = None
+    mail_from: str = "bountybox <no-reply@bountybox.local>"
+
+    @field_validator("rate_limit_exempt_tokens", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
 
     def resolved_database_url(self) -> str:
         if self.database_url:

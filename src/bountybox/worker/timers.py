@@ -1,5 +1,5 @@
-"""Report changes that time, not a request, triggers: a report whose singular disclosure date has
-passed turns public. Every server process runs the loop; PostgreSQL rows are claimed with
+"""Work that time, not a request, triggers: a report whose singular disclosure date has passed
+turns public, and mails that could not be sent yet are retried. Every server process runs the loop; PostgreSQL rows are claimed with
 SKIP LOCKED and SQLite writers queue, so a report is disclosed once."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import logging
 
 from bountybox.core.http import AppState
 from bountybox.domains.reports.service import disclose_due_reports
+from bountybox.mail import deliver
 
 log = logging.getLogger("bountybox.timers")
 
@@ -25,6 +26,7 @@ async def timer_loop(state: AppState, interval: float) -> None:
             disclosed = await run_due_timers(state)
             if disclosed:
                 log.info("disclosed %d report(s) whose disclosure date passed", disclosed)
+            await deliver(state.sessionmaker, state.settings, state.clock)
         except Exception:
             log.exception("timer run failed")
         await asyncio.sleep(interval)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from bountybox.core.auth import ProgramPermission
+from bountybox.core.errors import Forbidden
 from bountybox.core.http import Context, Router
 from bountybox.core.jsonapi.render import Json, document, ts
 from bountybox.core.pagination import fetch_page
+from bountybox.domains.organizations.deps import rendered_audit_log
+from bountybox.domains.organizations.repository import audit_log_query
 from bountybox.domains.programs import repository
 from bountybox.domains.programs.resource import (
     render_member,
@@ -71,3 +75,16 @@ async def list_structured_scopes(ctx: Context, id: str) -> Json:
     page = ctx.page()
     scopes, total = await fetch_page(ctx.session, repository.structured_scopes_query(program), page)
     return ctx.list_document([render_structured_scope(s) for s in scopes], page, total)
+
+
+@router.endpoint("GET", "/v1/programs/{id}/audit_log")
+async def list_program_audit_log(ctx: Context, id: str) -> Json:
+    """Every write touching the program, newest first (`parameters` as a JSON string)."""
+    program = await repository.load_program_for(ctx.session, ctx.actor, id)
+    if not ctx.actor.can(program.id, ProgramPermission.PROGRAM_MANAGEMENT):
+        raise Forbidden()
+    page = ctx.page()
+    items, total = await fetch_page(ctx.session, audit_log_query(program_id=program.id), page)
+    return ctx.list_document(
+        await rendered_audit_log(ctx, list(items), as_string=True), page, total
+    )

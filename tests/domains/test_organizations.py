@@ -550,9 +550,7 @@ async def test_every_write_appends_one_audit_item_and_failed_writes_none(
     )
 
 
-async def test_audit_logs_are_guarded(
-    session: AsyncSession, client: httpx.AsyncClient, org_world: dict[str, Any]
-) -> None:
+async def test_audit_logs_are_guarded(client: httpx.AsyncClient, org_world: dict[str, Any]) -> None:
     await client.post(
         url(org_world, "/groups"),
         json={"data": {"attributes": {"name": "G", "permissions": []}}},

@@ -1,6 +1,7 @@
 """Work that time, not a request, triggers: a report whose singular disclosure date has passed
-turns public, and mails that could not be sent yet are retried. Every server process runs the loop; PostgreSQL rows are claimed with
-SKIP LOCKED and SQLite writers queue, so a report is disclosed once."""
+turns public, and mails that could not be sent yet are retried. Every server process runs the
+loop; PostgreSQL rows are claimed with SKIP LOCKED and SQLite writers queue, so a report is
+disclosed once."""
 
 from __future__ import annotations
 

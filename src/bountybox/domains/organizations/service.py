@@ -58,6 +58,46 @@ async def load_organization(session: AsyncSession, handle: str) -> Organization:
     return organization
 
 
+async def groups_named(
+    session: AsyncSession, organization: Organization, names: list[str]
+) -> list[Group]:
+    groups = []
+    for name in names:
+        group = await session.scalar(
+            select(Group).where(Group.organization_id == organization.id, Group.name == name)
+        )
+        if group is None:
+            raise NotFound(f"No group '{name}' in organization '{organization.handle}'.")
+        groups.append(group)
+    return groups
+
+
+async def join(
+    session: AsyncSession,
+    organization: Organization,
+    user: User,
+    *,
+    admin: bool,
+    groups: list[Group],
+    at: dt.datetime,
+) -> OrganizationMember:
+    """Makes a person or an API user a member, in the given groups."""
+    member = OrganizationMember(
+        organization_id=organization.id,
+        user_id=user.id,
+        organization_admin=admin,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(member)
+    if groups:
+        await session.execute(
+            insert(group_members), [{"group_id": g.id, "user_id": user.id} for g in groups]
+        )
+    await session.flush()
+    return member
+
+
 async def create_api_token(
     *,
     session: AsyncSession,
@@ -74,31 +114,12 @@ async def create_api_token(
     taken = await session.scalar(select(ApiToken.id).where(ApiToken.identifier == name))
     if taken is not None or await session.scalar(select(User.id).where(User.username == name)):
         raise ValidationFailed("Name has already been taken", parameter="name")
-    groups = []
-    for group_name in group_names:
-        group = await session.scalar(
-            select(Group).where(Group.organization_id == organization.id, Group.name == group_name)
-        )
-        if group is None:
-            raise NotFound(f"No group '{group_name}' in organization '{organization.handle}'.")
-        groups.append(group)
+    groups = await groups_named(session, organization, group_names)
     now = clock.now()
     user = User(username=name, name=None, created_at=now, user_type="api", disabled=False)
     session.add(user)
     await session.flush()
-    session.add(
-        OrganizationMember(
-            organization_id=organization.id,
-            user_id=user.id,
-            organization_admin=not groups,
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    if groups:
-        await session.execute(
-            insert(group_members), [{"group_id": g.id, "user_id": user.id} for g in groups]
-        )
+    await join(session, organization, user, admin=not groups, groups=groups, at=now)
     value = value or new_secret()
     session.add(
         ApiToken(
@@ -437,25 +458,5 @@ async def add_member(
     )
     if existing is not None:
         raise ValidationFailed("This person is already a member.", parameter="email")
-    groups = []
-    for group_name in group_names:
-        group = await session.scalar(
-            select(Group).where(Group.organization_id == organization.id, Group.name == group_name)
-        )
-        if group is None:
-            raise NotFound(f"No group '{group_name}' in organization '{organization.handle}'.")
-        groups.append(group)
-    member = OrganizationMember(
-        organization_id=organization.id,
-        user_id=user.id,
-        organization_admin=admin,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(member)
-    if groups:
-        await session.execute(
-            insert(group_members), [{"group_id": g.id, "user_id": user.id} for g in groups]
-        )
-    await session.flush()
-    return member
+    groups = await groups_named(session, organization, group_names)
+    return await join(session, organization, user, admin=admin, groups=groups, at=now)

@@ -22,6 +22,7 @@ from bountybox.db.models import (
     StructuredScope,
     User,
     Weakness,
+    Webhook,
     group_members,
     group_programs,
     program_weaknesses,
@@ -278,3 +279,27 @@ async def make_activity(
     session.add(activity)
     await session.commit()
     return activity
+
+
+async def make_webhook(
+    session: AsyncSession,
+    program: Program,
+    *,
+    url: str,
+    secret: str | None = None,
+    events: list[str] | None = None,
+    active: bool = True,
+) -> Webhook:
+    webhook = Webhook(
+        program_id=program.id,
+        url=url,
+        secret=secret,
+        events=events or [],
+        active=active,
+        consecutive_failures=0,
+        created_at=T0,
+        updated_at=T0,
+    )
+    session.add(webhook)
+    await session.commit()
+    return webhook

@@ -10,8 +10,9 @@ from bountybox.domains.organizations.routes import router as organizations
 from bountybox.domains.programs.routes import router as programs
 from bountybox.domains.reports.routes import router as reports
 from bountybox.domains.users.routes import router as users
+from bountybox.domains.webhooks.routes import router as webhooks
 
-ROUTERS = [activities, organizations, programs, reports, users]
+ROUTERS = [activities, organizations, programs, reports, users, webhooks]
 
 
 def all_endpoints() -> list[Endpoint]:

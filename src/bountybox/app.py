@@ -16,6 +16,7 @@ from bountybox.core.http import AppState, build_routes
 from bountybox.core.ratelimit import RateLimiter
 from bountybox.core.storage import Storage, storage_from_settings
 from bountybox.db.engine import engine_from_settings, session_factory
+from bountybox.domains.webhooks import service as webhooks
 
 
 def create_app(
@@ -34,15 +35,20 @@ def create_app(
         storage=storage or storage_from_settings(settings),
         secret=settings.resolved_secret_key(),
     )
+    webhooks.configure_sessions(state.sessionmaker, settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        from bountybox.worker.delivery import start_in_process
         from bountybox.worker.timers import timer_loop
 
         timers = None
         if settings.timer_interval_seconds > 0:
             timers = asyncio.create_task(timer_loop(state, settings.timer_interval_seconds))
+        deliveries = start_in_process(state)
         yield
+        if deliveries is not None:
+            await deliveries.stop()
         if timers is not None:
             timers.cancel()
             with contextlib.suppress(asyncio.CancelledError):

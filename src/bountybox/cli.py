@@ -1,4 +1,4 @@
-"""The `bountybox` command: serve | db upgrade | demo | tokens create/revoke."""
+"""The `bountybox` command: serve | worker | db upgrade | demo | tokens | webhooks ..."""
 
 from __future__ import annotations
 
@@ -9,15 +9,19 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bountybox.config import Settings
 from bountybox.core.clock import Clock
-from bountybox.core.errors import AppError
+from bountybox.core.errors import AppError, NotFound
 from bountybox.db.engine import engine_from_settings, session_factory
 from bountybox.db.migrate import upgrade
+from bountybox.db.models import Webhook, WebhookDelivery
+from bountybox.domains.webhooks.service import configure_sessions
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="bountybox: a HackerOne-compatible platform."
@@ -34,6 +38,8 @@ app.add_typer(programs_app, name="programs")
 app.add_typer(members_app, name="members")
 app.add_typer(mail_app, name="mail")
 app.add_typer(tokens_app, name="tokens")
+webhooks_app = typer.Typer(no_args_is_help=True, help="Program webhooks and their deliveries.")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 def run_in_session(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
@@ -44,7 +50,9 @@ def run_in_session(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
         engine = engine_from_settings(settings)
         try:
             await upgrade(engine)
-            async with session_factory(engine)() as session, session.begin():
+            sessions = session_factory(engine)
+            configure_sessions(sessions, settings)
+            async with sessions() as session, session.begin():
                 return await work(session, settings)
         finally:
             await engine.dispose()
@@ -256,6 +264,208 @@ def mail_list(
         status = f"sent {mail.sent_at:%Y-%m-%d %H:%M}" if mail.sent_at else "unsent"
         typer.echo(f"#{mail.id} {status} to {mail.to_address}: {mail.subject}")
         typer.echo("    " + mail.body.replace("\n", "\n    ").rstrip())
+
+
+@app.command()
+def worker() -> None:
+    """Deliver webhooks until stopped (SIGTERM/SIGINT); any number may run."""
+    import logging
+
+    from bountybox.worker.delivery import run_worker_process
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level.upper())
+    run_worker_process(settings)
+
+
+def _webhook_input(model: type[M], values: dict[str, object]) -> M:
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        typer.echo(f"error: {where}: {first['msg']}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _print_webhook(webhook: Webhook) -> None:
+    state = "active" if webhook.active else f"inactive ({webhook.disabled_reason or 'by hand'})"
+    events = ", ".join(webhook.events) if webhook.events else "every event"
+    typer.echo(f"#{webhook.id} {webhook.url} [{state}] {events}")
+
+
+@webhooks_app.command("list")
+def webhooks_list(program: Annotated[str, typer.Option(help="Program handle.")]) -> None:
+    """The program's webhooks."""
+    from bountybox.domains.webhooks import repository
+
+    async def work(session: AsyncSession, _settings: Settings) -> list[Webhook]:
+        found = await repository.find_program_by_handle(session, program)
+        if found is None:
+            raise NotFound(f"no program {program}")
+        return list(await session.scalars(repository.webhooks_query(found)))
+
+    for webhook in run_in_session(work):
+        _print_webhook(webhook)
+
+
+@webhooks_app.command("create")
+def webhooks_create(
+    program: Annotated[str, typer.Option(help="Program handle.")],
+    url: Annotated[str, typer.Option(help="Payload URL.")],
+    secret: Annotated[str | None, typer.Option(help="Signing secret.")] = None,
+    event: Annotated[
+        list[str] | None, typer.Option(help="Event to send (repeatable); none sends every event.")
+    ] = None,
+    active: Annotated[bool, typer.Option("--active/--inactive")] = True,
+) -> None:
+    """Create a webhook and print its id."""
+    from bountybox.domains.webhooks import repository, service
+    from bountybox.domains.webhooks.schemas import WebhookAttributes
+
+    webhook_in = _webhook_input(
+        WebhookAttributes, {"url": url, "secret": secret, "events": event or [], "active": active}
+    )
+
+    async def work(session: AsyncSession, settings: Settings) -> Webhook:
+        found = await repository.find_program_by_handle(session, program)
+        if found is None:
+            raise NotFound(f"no program {program}")
+        return await service.create_webhook(
+            session=session,
+            clock=Clock(),
+            settings=settings,
+            program=found,
+            created_by=None,
+            webhook_in=webhook_in,
+        )
+
+    _print_webhook(run_in_session(work))
+
+
+async def _find_webhook(session: AsyncSession, webhook_id: int) -> Webhook:
+    from bountybox.domains.webhooks import repository
+
+    webhook = await repository.find_webhook(session, webhook_id)
+    if webhook is None:
+        raise NotFound(f"no webhook #{webhook_id}")
+    return webhook
+
+
+@webhooks_app.command("update")
+def webhooks_update(
+    webhook_id: int,
+    url: Annotated[str | None, typer.Option(help="New payload URL.")] = None,
+    secret: Annotated[str | None, typer.Option(help="New signing secret.")] = None,
+    no_secret: Annotated[bool, typer.Option("--no-secret", help="Remove the secret.")] = False,
+    event: Annotated[list[str] | None, typer.Option(help="Events to send (repeatable).")] = None,
+    all_events: Annotated[bool, typer.Option("--all-events", help="Send every event.")] = False,
+    active: Annotated[bool | None, typer.Option("--active/--inactive")] = None,
+) -> None:
+    """Change a webhook; options left out keep their value."""
+    from bountybox.domains.webhooks import service
+    from bountybox.domains.webhooks.schemas import WebhookUpdateAttributes
+
+    given: dict[str, object] = {}
+    if url is not None:
+        given["url"] = url
+    if secret is not None or no_secret:
+        given["secret"] = None if no_secret else secret
+    if event or all_events:
+        given["events"] = [] if all_events else event
+    if active is not None:
+        given["active"] = active
+    update_in = _webhook_input(WebhookUpdateAttributes, given)
+
+    async def work(session: AsyncSession, settings: Settings) -> Webhook:
+        return await service.update_webhook(
+            session=session,
+            clock=Clock(),
+            settings=settings,
+            webhook=await _find_webhook(session, webhook_id),
+            update_in=update_in,
+        )
+
+    _print_webhook(run_in_session(work))
+
+
+@webhooks_app.command("delete")
+def webhooks_delete(webhook_id: int) -> None:
+    """Delete a webhook with its deliveries."""
+    from bountybox.domains.webhooks import service
+
+    async def work(session: AsyncSession, _settings: Settings) -> None:
+        await service.delete_webhook(
+            session=session, webhook=await _find_webhook(session, webhook_id)
+        )
+
+    run_in_session(work)
+    typer.echo(f"deleted webhook #{webhook_id}")
+
+
+@webhooks_app.command("deliveries")
+def webhooks_deliveries(
+    webhook_id: int, limit: Annotated[int, typer.Option(min=1, max=1000)] = 20
+) -> None:
+    """Recent deliveries of a webhook, newest first, with their last response."""
+    from bountybox.domains.webhooks import repository
+
+    async def work(session: AsyncSession, _settings: Settings) -> list[tuple[WebhookDelivery, str]]:
+        webhook = await _find_webhook(session, webhook_id)
+        deliveries = list(await session.scalars(repository.deliveries_query(webhook).limit(limit)))
+        attempts = await repository.attempts_of(session, [d.id for d in deliveries])
+        out = []
+        for delivery in deliveries:
+            last = attempts[delivery.id][0] if attempts[delivery.id] else None
+            outcome = ""
+            if last is not None:
+                outcome = last.error or f"HTTP {last.response_status}"
+                outcome += f" in {last.duration_ms} ms"
+            out.append((delivery, outcome))
+        return out
+
+    for delivery, outcome in run_in_session(work):
+        typer.echo(
+            f"#{delivery.id} {delivery.created_at:%Y-%m-%d %H:%M:%S} {delivery.event}"
+            f" {delivery.state} after {delivery.attempt_count} attempt(s) {outcome}".rstrip()
+        )
+
+
+@webhooks_app.command("redeliver")
+def webhooks_redeliver(delivery_id: int) -> None:
+    """Queue a delivery's body again, as a new delivery; prints its id."""
+    from bountybox.domains.webhooks import repository, service
+
+    async def work(session: AsyncSession, _settings: Settings) -> WebhookDelivery:
+        delivery = await repository.find_delivery(session, delivery_id)
+        if delivery is None:
+            raise NotFound(f"no delivery #{delivery_id}")
+        return await service.redeliver(
+            session=session,
+            clock=Clock(),
+            webhook=await _find_webhook(session, delivery.webhook_id),
+            delivery=delivery,
+        )
+
+    typer.echo(f"queued delivery #{run_in_session(work).id}")
+
+
+@webhooks_app.command("test")
+def webhooks_test(webhook_id: int) -> None:
+    """Queue a test request (an example report_created delivery); prints its id."""
+    from bountybox.domains.webhooks import service
+
+    async def work(session: AsyncSession, settings: Settings) -> WebhookDelivery:
+        return await service.send_test(
+            session=session,
+            clock=Clock(),
+            settings=settings,
+            webhook=await _find_webhook(session, webhook_id),
+        )
+
+    typer.echo(f"queued delivery #{run_in_session(work).id}")
 
 
 def main() -> None:

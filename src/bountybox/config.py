@@ -34,6 +34,25 @@ class Settings(BaseSettings):
     # How often each server process looks for reports due for automatic disclosure (0 turns it off).
     timer_interval_seconds: float = Field(default=60, ge=0)
     log_level: str = "info"
+    # Absolute base of links in payloads rendered outside a request (webhook attachment URLs).
+    public_url: str = "http://127.0.0.1:8000"
+    # Run the webhook delivery loop inside `bountybox serve` (off when `bountybox worker` runs it).
+    webhooks_worker: bool = True
+    # Sandboxes deliver to loopback and private addresses; production refuses them (SSRF).
+    webhooks_allow_private: bool = False
+    webhooks_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    webhooks_poll_seconds: float = Field(default=1, gt=0)
+    webhooks_backoff_seconds: float = Field(default=10, ge=0)
+    webhooks_backoff_max_seconds: float = Field(default=3600, ge=0)
+    # A delivery that still fails when older than this is given up (it can be redelivered).
+    webhooks_max_age_seconds: float = Field(default=3 * 24 * 3600, ge=0)
+    # Consecutive failed attempts after which a webhook is deactivated.
+    webhooks_disable_after_failures: int = Field(default=100, ge=1)
+    webhooks_response_limit_bytes: int = Field(default=16 * 1024, ge=0)
+    # Webhooks one worker process delivers to at the same time.
+    webhooks_concurrency: int = Field(default=16, ge=1)
+    # Finished deliveries (and their attempts) are deleted after this many days.
+    webhooks_retention_days: float = Field(default=30, gt=0)
     # smtp://user:pass@host:25, smtps://host:465 or smtp://host:587?starttls=true; unset keeps
     # mails in the outbox (`bountybox mail list`).
     smtp_url: str | None = None

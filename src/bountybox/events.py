@@ -1,5 +1,6 @@
 """emit(): the one way a change is recorded. It writes the activity row in the caller's transaction
-(the webhook outbox rows will be written here too), so a rolled-back request leaves no trace."""
+and queues the webhook deliveries it causes, which are written in that same transaction (see
+domains/webhooks/service.py), so a rolled-back request leaves no trace and sends nothing."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bountybox.core.audit import note
 from bountybox.core.auth import Actor
 from bountybox.core.clock import Clock
 from bountybox.db.models import Activity
+from bountybox.domains.webhooks import service as webhooks
 
 
 async def emit(
@@ -47,4 +49,5 @@ async def emit(
     session.add(activity)
     await session.flush()
     note(program_id=program_id, subject=f"Report#{report_id}" if report_id else None)
+    await webhooks.enqueue_activity(session, activity)
     return activity

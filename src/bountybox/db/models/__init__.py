@@ -43,6 +43,7 @@ from bountybox.db.models.reports import (
     Swag,
     report_inboxes,
 )
+from bountybox.db.models.webhooks import Webhook, WebhookDelivery, WebhookDeliveryAttempt
 
 __all__ = [
     "Activity",
@@ -75,6 +76,9 @@ __all__ = [
     "Trigger",
     "User",
     "Weakness",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookDeliveryAttempt",
     "group_inboxes",
     "group_members",
     "group_programs",

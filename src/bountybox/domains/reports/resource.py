@@ -47,6 +47,9 @@ from bountybox.domains.reports.states import main_state
 from bountybox.domains.users.resource import render_user
 
 AttachmentUrl = Callable[[Attachment], str]
+BARE_PROGRAM_ACTIVITIES = frozenset(
+    {"activity-program-hacker-joined", "activity-program-hacker-left"}
+)
 
 
 @dataclass
@@ -280,7 +283,9 @@ def render_activity(
     for name, ref_id in (activity.refs or {}).items():
         rendered = render_ref(name, ref_id, pre)
         if rendered is not None:
-            relationships[name] = {"data": rendered}
+            # HackerOne shows this one bare, without `data` (conventions §3.3); clients follow.
+            bare = name == "program" and activity.type in BARE_PROGRAM_ACTIVITIES
+            relationships[name] = rendered if bare else {"data": rendered}
     if attachments or activity.type == "activity-comment":
         relationships["attachments"] = {
             "data": [render_attachment(a, attachment_url) for a in attachments]

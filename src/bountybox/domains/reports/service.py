@@ -66,6 +66,7 @@ from bountybox.domains.reports.states import (
     ReportState,
     activity_type,
 )
+from bountybox.domains.webhooks import service as webhooks
 
 IMPACT_SEPARATOR = "\n\n## Impact\n\n"
 
@@ -140,6 +141,7 @@ async def create_report(
     session.add(report)
     await session.flush()
     note(program_id=program.id, subject=f"Report#{report.id}")
+    await webhooks.report_created(session, report)
     if report_in.severity_rating is not None:
         severity = Severity(
             report_id=report.id,

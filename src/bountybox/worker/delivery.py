@@ -31,8 +31,8 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable
-from dataclasses import dataclass
-from typing import Final, TypeVar
+from dataclasses import dataclass, replace
+from typing import Any, Final, TypeVar
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,7 +41,6 @@ from bountybox.config import Settings
 from bountybox.core.clock import Clock
 from bountybox.core.http import AppState
 from bountybox.core.outbound import outbound_client
-from bountybox.db.models import WebhookDeliveryAttempt
 from bountybox.domains.webhooks import repository
 from bountybox.domains.webhooks.repository import Destination, QueuedDelivery
 from bountybox.domains.webhooks.schemas import DeliveryState
@@ -98,6 +97,11 @@ class DeliveryWorker:
         self._done = asyncio.Event()
         self._next_prune = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._records: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._recorder: asyncio.Task[None] | None = None
+        bind = sessionmaker.kw.get("bind")
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._serial_writes = asyncio.Lock() if sqlite else None
 
     # ---- running ----
 
@@ -167,8 +171,16 @@ class DeliveryWorker:
 
     # ---- claiming ----
 
-    def _write(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
-        return write_transaction(self.sessionmaker)
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        if self._serial_writes is None:
+            async with write_transaction(self.sessionmaker) as session:
+                yield session
+            return
+        # SQLite has one writer; connections of this process queue here rather than in SQLite's
+        # busy handler, which sleeps up to 100 ms per retry.
+        async with self._serial_writes, write_transaction(self.sessionmaker) as session:
+            yield session
 
     async def claim(self, limit: int) -> list[int]:
         now = self.clock.now()
@@ -192,8 +204,10 @@ class DeliveryWorker:
 
     async def serve(self, webhook_id: int) -> int:
         """Sends the webhook's pending deliveries in order until one fails, the queue is empty,
-        or the webhook changes hands; returns the number of attempts."""
+        or the webhook changes hands; returns the number of attempts. Changes to the webhook
+        (URL, secret, deactivation) take effect from the next batch."""
         attempts = 0
+        renew_at = self.clock.now() + self.lease / 2
         try:
             while attempts < PER_CLAIM and not self._stop.is_set():
                 async with self.sessionmaker() as session:
@@ -203,10 +217,15 @@ class DeliveryWorker:
                     if not usable(destination) or self._stop.is_set():
                         return attempts
                     assert destination is not None
-                    destination, delivered = await self.attempt(destination, delivery)
+                    lease_until = None
+                    if self.clock.now() >= renew_at:
+                        lease_until = self.clock.now() + self.lease
+                        renew_at = self.clock.now() + self.lease / 2
+                    delivered = await self.attempt(destination, delivery, lease_until)
                     attempts += 1
                     if not delivered:
                         return attempts
+                    destination = replace(destination, consecutive_failures=0)
                 if len(batch) < BATCH:
                     return attempts
             return attempts
@@ -215,10 +234,13 @@ class DeliveryWorker:
                 await repository.release(session, webhook_id, self.owner, self.clock.now())
 
     async def attempt(
-        self, destination: Destination, delivery: QueuedDelivery
-    ) -> tuple[Destination | None, bool]:
-        """One POST and its record; returns the webhook as it is now and whether the queue may
-        go on."""
+        self,
+        destination: Destination,
+        delivery: QueuedDelivery,
+        lease_until: dt.datetime | None = None,
+    ) -> bool:
+        """One POST and its record (renewing the lease when `lease_until` is given); True when
+        it succeeded and the queue may go on."""
         body = delivery.body.encode()
         headers = {
             "Content-Type": "application/json",
@@ -235,32 +257,30 @@ class DeliveryWorker:
         outcome = await self.post(request)
         duration_ms = int((time.monotonic() - started) * 1000)
         state, retry_at = self.decide(outcome, destination, delivery, attempted_at)
-        record = WebhookDeliveryAttempt(
-            attempted_at=attempted_at,
-            url=destination.url,
-            request_headers=dict(request.headers),
-            response_status=outcome.status,
-            response_headers=outcome.headers,
-            response_body=outcome.body,
-            response_truncated=outcome.truncated,
-            duration_ms=duration_ms,
-            error=outcome.error[:500] if outcome.error else None,
-            success=outcome.success,
-            worker=self.owner,
+        record = {
+            "attempted_at": attempted_at,
+            "url": destination.url,
+            "request_headers": dict(request.headers),
+            "response_status": outcome.status,
+            "response_headers": outcome.headers,
+            "response_body": outcome.body,
+            "response_truncated": outcome.truncated,
+            "duration_ms": duration_ms,
+            "error": outcome.error[:500] if outcome.error else None,
+            "success": outcome.success,
+            "worker": self.owner,
+        }
+        recorded = await self.record(
+            owner=self.owner,
+            webhook_id=destination.webhook_id,
+            delivery=delivery,
+            attempt=record,
+            state=state,
+            retry_at=retry_at,
+            lease_until=lease_until,
+            reset_failures=destination.consecutive_failures > 0,
+            disable_after=self.settings.webhooks_disable_after_failures,
         )
-        async with self._write() as session:
-            recorded = await repository.record_attempt(
-                session,
-                owner=self.owner,
-                webhook_id=destination.webhook_id,
-                delivery=delivery,
-                attempt=record,
-                state=state,
-                retry_at=retry_at,
-                lease_until=self.clock.now() + self.lease,
-                disable_after=self.settings.webhooks_disable_after_failures,
-            )
-            current = await repository.destination(session, destination.webhook_id, self.owner)
         if not outcome.success:
             log.info(
                 "webhook %s delivery %s failed (%s)%s",
@@ -269,7 +289,34 @@ class DeliveryWorker:
                 outcome.error or outcome.status,
                 "; given up" if state is DeliveryState.FAILED else "",
             )
-        return current, recorded and outcome.success
+        return recorded and outcome.success
+
+    async def record(self, **attempt: Any) -> bool:
+        """Records an attempt; waits until it is committed. Attempts of the webhooks being served
+        at the same time share transactions (group commit), since each commit costs more than
+        the statements in it; every webhook still waits for its own record before sending on."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._records.append((attempt, future))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._write_records())
+        return await future
+
+    async def _write_records(self) -> None:
+        while self._records:
+            batch, self._records = self._records, []
+            try:
+                async with self._write() as session:
+                    results = [
+                        await repository.record_attempt(session, **attempt) for attempt, _ in batch
+                    ]
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
 
     async def post(self, request: httpx.Request) -> Outcome:
         limit = self.settings.webhooks_response_limit_bytes

@@ -249,33 +249,34 @@ async def record_attempt(
     owner: str,
     webhook_id: int,
     delivery: QueuedDelivery,
-    attempt: WebhookDeliveryAttempt,
+    attempt: dict[str, Any],
     state: DeliveryState,
     retry_at: dt.datetime | None,
-    lease_until: dt.datetime,
+    lease_until: dt.datetime | None,
+    reset_failures: bool,
     disable_after: int,
 ) -> bool:
     """Writes one attempt and its consequences; False when the delivery is gone (webhook deleted)
-    or was already settled by someone else."""
-    now = attempt.attempted_at
+    or was already settled by someone else. The webhook row is only written when something about
+    it changes (failures, a reset, a lease renewal): a success in a healthy run costs two
+    statements."""
+    now = attempt["attempted_at"]
     settled = await session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery.id, WebhookDelivery.state == PENDING)
         .values(
             state=state.value,
             attempt_count=WebhookDelivery.attempt_count + 1,
-            last_status=attempt.response_status,
+            last_status=attempt["response_status"],
             next_attempt_at=retry_at if state is DeliveryState.PENDING else None,
             completed_at=None if state is DeliveryState.PENDING else now,
         )
     )
     if getattr(settled, "rowcount", 0) != 1:
         return False
-    attempt.delivery_id = delivery.id
-    session.add(attempt)
-    if attempt.success:
-        webhook_values: dict[str, Any] = {"consecutive_failures": 0, "retry_at": None}
-    else:
+    await session.execute(insert(WebhookDeliveryAttempt).values(delivery_id=delivery.id, **attempt))
+    webhook_values: dict[str, Any] = {}
+    if not attempt["success"]:
         failures = Webhook.consecutive_failures + 1
         disable = failures >= disable_after
         webhook_values = {
@@ -287,12 +288,16 @@ async def record_attempt(
                 (disable, DisabledReason.FAILURES.value), else_=Webhook.disabled_reason
             ),
         }
-    await session.execute(
-        update(Webhook)
-        .where(Webhook.id == webhook_id, Webhook.lease_owner == owner)
-        .values(lease_expires_at=lease_until, **webhook_values)
-    )
-    await session.flush()
+    elif reset_failures:
+        webhook_values = {"consecutive_failures": 0, "retry_at": None}
+    if lease_until is not None:
+        webhook_values["lease_expires_at"] = lease_until
+    if webhook_values:
+        await session.execute(
+            update(Webhook)
+            .where(Webhook.id == webhook_id, Webhook.lease_owner == owner)
+            .values(**webhook_values)
+        )
     return True
 
 

@@ -28,6 +28,7 @@ from tests.builders import (
     make_user,
     make_webhook,
 )
+from tests.conftest import QueryCounter
 
 HOOK = "http://127.0.0.1:9/hooks"
 
@@ -216,6 +217,22 @@ async def test_reactivating_a_disabled_webhook_starts_it_afresh(
 
 
 # ---- the outbox ----
+
+
+async def test_without_active_webhooks_a_write_pays_one_query_and_renders_nothing(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    world: dict[str, Any],
+    query_counter: QueryCounter,
+) -> None:
+    await make_webhook(session, world["program"], url=HOOK, active=False)
+    report = await make_report(session, world["program"], reporter=world["hacker"])
+    query_counter.statements.clear()
+    await comment(client, world, report.id)
+    webhook_queries = [s for s in query_counter.statements if "webhook" in s]
+    assert len(webhook_queries) == 1
+    assert webhook_queries[0].lstrip().startswith("SELECT webhooks.id, webhooks.events")
+    assert await deliveries(session) == []
 
 
 async def test_a_recorded_event_writes_one_delivery_per_subscribed_active_webhook(

@@ -135,6 +135,8 @@ class DeliveryWorker:
                 _, pending = await asyncio.wait(tasks, timeout=self.timeout + 5)
                 for task in pending:
                     task.cancel()
+            if self._recorder is not None:
+                await asyncio.wait([self._recorder], timeout=5)
             if self._own_client:
                 await self.client.aclose()
             self._done.set()
@@ -207,7 +209,7 @@ class DeliveryWorker:
         or the webhook changes hands; returns the number of attempts. Changes to the webhook
         (URL, secret, deactivation) take effect from the next batch."""
         attempts = 0
-        renew_at = self.clock.now() + self.lease / 2
+        renew_at = self.clock.now() + self.lease / 3
         try:
             while attempts < PER_CLAIM and not self._stop.is_set():
                 async with self.sessionmaker() as session:
@@ -220,7 +222,7 @@ class DeliveryWorker:
                     lease_until = None
                     if self.clock.now() >= renew_at:
                         lease_until = self.clock.now() + self.lease
-                        renew_at = self.clock.now() + self.lease / 2
+                        renew_at = self.clock.now() + self.lease / 3
                     delivered = await self.attempt(destination, delivery, lease_until)
                     attempts += 1
                     if not delivered:

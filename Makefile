@@ -20,8 +20,8 @@ test: $(BIN)/python
 	$(MAKE) lint test-sqlite test-postgres
 
 lint:
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 
 test-sqlite:

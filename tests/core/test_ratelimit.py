@@ -198,3 +198,36 @@ async def test_disabled_limits_never_answer_429(world: World, client: httpx.Asyn
     for _ in range(20):
         response = await client.get(f"/v1/reports/{world.report.id}", headers=world.token.header)
         assert response.status_code == 200
+
+
+async def test_exempt_tokens_are_never_refused_and_others_still_are(
+    world: World, session: AsyncSession, data_dir: Path, database_url: str, engine: AsyncEngine
+) -> None:
+    other = await make_token(session, world.org)
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_key="test-secret",
+        rate_limits_enabled=True,
+        rate_limit_namespace=f"bountybox-test-{uuid.uuid4().hex}",
+        rate_limit_report_reads="2 per 1 minute",
+        rate_limit_exempt_tokens=[world.token.identifier],
+    )
+    app = create_app(settings, engine=engine, clock=Clock())
+    single = f"/v1/reports/{world.report.id}"
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        for n in range(5):
+            response = await client.get(single, headers=world.token.header)
+            assert response.status_code == 200, n
+        for _ in range(2):
+            assert (await client.get(single, headers=other.header)).status_code == 200
+        assert_rate_limited(await client.get(single, headers=other.header), window=60)
+
+
+def test_exempt_tokens_are_read_from_a_comma_separated_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BOUNTYBOX_RATE_LIMIT_EXEMPT_TOKENS", "bench, load-test")
+
+    assert Settings().rate_limit_exempt_tokens == ["bench", "load-test"]

@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from bountybox.config import Settings
 from bountybox.core.audit import audit_item, audit_scope, event_name
-from bountybox.core.auth import Actor, TokenKind, authenticate
+from bountybox.core.auth import Actor, TokenKind, authenticate, parse_basic
 from bountybox.core.clock import Clock
 from bountybox.core.errors import (
     AppError,
@@ -330,7 +330,12 @@ async def run_endpoint(request: Request, endpoint: Endpoint) -> Response:
             )
             if actor.kind != endpoint.auth:
                 raise Unauthenticated("This API token cannot be used on this endpoint.")
-            await state.limiter.hit(endpoint.budget, str(actor.token_id))
+            identifier = (
+                parse_basic(request.headers.get("authorization"))[0]
+                if state.limiter.exempt
+                else None
+            )
+            await state.limiter.hit(endpoint.budget, str(actor.token_id), identifier=identifier)
             kwargs: dict[str, Any] = dict(request.path_params)
             data: Any = None
             if endpoint.body is not None:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,6 +28,21 @@ class Report(IdMixin, Base):
     __table_args__ = (
         Index("ix_reports_program_id_created_at", "program_id", "created_at"),
         Index("ix_reports_program_id_state", "program_id", "state"),
+        # Migration 0005 (from the benchmarks): the disclosure timer and the default list order.
+        Index(
+            "ix_reports_disclosure_due",
+            "allow_singular_disclosure_at",
+            postgresql_where=text(
+                "allow_singular_disclosure_at IS NOT NULL AND disclosed_at IS NULL"
+            ),
+            sqlite_where=text("allow_singular_disclosure_at IS NOT NULL AND disclosed_at IS NULL"),
+        ),
+        Index(
+            "ix_reports_program_id_created_at_id",
+            "program_id",
+            text("created_at DESC"),
+            text("id DESC"),
+        ),
     )
 
     program_id: Mapped[int] = mapped_column(Id, ForeignKey("programs.id"))

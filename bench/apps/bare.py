@@ -1,0 +1,396 @@
+"""The bare app: `GET /v1/reports/{id}` written by hand on Starlette, running the queries bountybox
+runs for that endpoint (token lookup, admin check, visible programs, the report, its bounties,
+inboxes, collaborators, custom field values, activities, attachments, swag, summaries, guidance,
+then one query per kind of related row) in one transaction, straight on asyncpg (or sqlite3
+through aiosqlite for SQLite databases), and encoding a document of the same shape with orjson.
+No ORM, no endpoint layer, no rate limiter, no markdown rendering: what is left is the database
+round trips and the JSON, the least a Python server can do for this response.
+
+    BENCH_DATABASE_URL=postgresql://... granian --interface asgi bench.apps.bare:app
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import os
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+Row = dict[str, Any]
+JSON_COLUMNS = frozenset(
+    {"ip_allowlist", "metrics", "extra", "refs", "cve_ids", "report_tags", "permissions"}
+)
+REF_TABLES = {
+    "assigned_user": "users",
+    "removed_user": "users",
+    "group": "groups",
+    "old_severity": "severities",
+    "new_severity": "severities",
+    "old_weakness": "weaknesses",
+    "new_weakness": "weaknesses",
+    "old_scope": "structured_scopes",
+    "new_scope": "structured_scopes",
+    "swag": "swags",
+    "custom_field_attribute": "custom_field_attributes",
+    "program": "programs",
+}
+TYPES = {
+    "users": "user",
+    "groups": "group",
+    "severities": "severity",
+    "weaknesses": "weakness",
+    "structured_scopes": "structured-scope",
+    "swags": "swag",
+    "custom_field_attributes": "custom-field-attribute",
+    "programs": "program",
+    "campaigns": "campaign",
+    "triggers": "trigger",
+    "addresses": "address",
+}
+HEADERS = {
+    "Cache-Control": "max-age=0, private, must-revalidate",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+def ts(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite: "2025-01-02 03:04:05.678901", UTC
+        return f"{value[:10]}T{value[11:23]}Z"
+    return f"{value.astimezone(dt.UTC).isoformat(timespec='milliseconds')[:23]}Z"
+
+
+def attributes(row: Row, *, drop: tuple[str, ...] = ()) -> Row:
+    out: Row = {}
+    for key, value in row.items():
+        if key == "id" or key in drop or key.endswith("_id"):
+            continue
+        if key.endswith("_at") or key in ("start_date", "end_date"):
+            out[key] = ts(value)
+        elif key in JSON_COLUMNS and isinstance(value, str):
+            out[key] = orjson.loads(value)
+        else:
+            out[key] = value
+    return out
+
+
+def resource(type_: str, row: Row, relationships: Row | None = None, **drop: Any) -> Row:
+    obj: Row = {"id": str(row["id"]), "type": type_, "attributes": attributes(row, **drop)}
+    if relationships is not None:
+        obj["relationships"] = relationships
+    return obj
+
+
+def in_list(column: str, count: int, first: int = 1) -> str:
+    return f"{column} IN ({', '.join(f'${n}' for n in range(first, first + count))})"
+
+
+class Database:
+    """A pool of connections with `fetch(sql, *args)` inside one transaction per request."""
+
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        raise NotImplementedError
+
+
+class Postgres(Database):
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def open(self) -> None:
+        import asyncpg
+
+        self.pool = await asyncpg.create_pool(self.url, min_size=10, max_size=30)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        async with self.pool.acquire() as conn, conn.transaction():
+
+            async def fetch(sql: str, *args: Any) -> list[Row]:
+                return [dict(r) for r in await conn.fetch(sql, *args)]
+
+            yield fetch
+
+
+class Sqlite(Database):
+    PLACEHOLDER = re.compile(r"\$\d+")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.idle: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def open(self) -> None:
+        import aiosqlite
+
+        for _ in range(10):
+            conn = await aiosqlite.connect(self.path, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            await conn.execute("PRAGMA busy_timeout=30000")
+            self.idle.put_nowait(conn)
+
+    async def close(self) -> None:
+        while not self.idle.empty():
+            await self.idle.get_nowait().close()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        conn = await self.idle.get()
+        try:
+            await conn.execute("BEGIN")
+
+            async def fetch(sql: str, *args: Any) -> list[Row]:
+                cursor = await conn.execute(self.PLACEHOLDER.sub("?", sql), args)
+                return [dict(r) for r in await cursor.fetchall()]
+
+            yield fetch
+            await conn.execute("COMMIT")
+        finally:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            self.idle.put_nowait(conn)
+
+
+def forbidden() -> Response:
+    body = {"errors": [{"status": 403, "title": "Forbidden", "detail": "Forbidden."}]}
+    return Response(orjson.dumps(body), 403, media_type="application/json; charset=utf-8")
+
+
+async def get_report(request: Request) -> Response:
+    database: Database = request.app.state.database
+    header = request.headers.get("authorization", "")
+    identifier, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+    async with database.transaction() as fetch:
+        tokens = await fetch(
+            "SELECT api_tokens.*, organizations.ip_allowlist FROM api_tokens"
+            " LEFT OUTER JOIN organizations ON organizations.id = api_tokens.organization_id"
+            " WHERE api_tokens.identifier = $1",
+            identifier,
+        )
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        if not tokens or not hmac.compare_digest(tokens[0]["secret_hash"], digest):
+            return forbidden()
+        token = tokens[0]
+        admin = await fetch(
+            "SELECT organization_members.organization_admin FROM organization_members"
+            " WHERE organization_members.organization_id = $1"
+            " AND organization_members.user_id = $2",
+            token["organization_id"],
+            token["user_id"],
+        )
+        if not admin or not admin[0]["organization_admin"]:
+            return forbidden()
+        visible = {
+            r["id"]
+            for r in await fetch(
+                "SELECT programs.id FROM programs WHERE programs.organization_id = $1",
+                token["organization_id"],
+            )
+        }
+        reports = await fetch(
+            "SELECT reports.* FROM reports WHERE reports.id = $1", int(request.path_params["id"])
+        )
+        if not reports or reports[0]["program_id"] not in visible:
+            return forbidden()
+        report = reports[0]
+        rid = report["id"]
+        wanted: dict[str, set[int]] = {}
+
+        def want(table: str, id_: int | None) -> None:
+            if id_ is not None:
+                wanted.setdefault(table, set()).add(id_)
+
+        for table, column in (
+            ("programs", "program_id"),
+            ("users", "reporter_id"),
+            ("users", "assignee_user_id"),
+            ("groups", "assignee_group_id"),
+            ("severities", "severity_id"),
+            ("weaknesses", "weakness_id"),
+            ("structured_scopes", "structured_scope_id"),
+            ("campaigns", "campaign_id"),
+            ("triggers", "triggered_pre_submission_trigger_id"),
+        ):
+            want(table, report[column])
+
+        bounties = await fetch(
+            "SELECT bounties.* FROM bounties WHERE bounties.report_id IN ($1) ORDER BY bounties.id",
+            rid,
+        )
+        inboxes = await fetch(
+            "SELECT report_inboxes.report_id, inboxes.* FROM report_inboxes"
+            " JOIN inboxes ON inboxes.id = report_inboxes.inbox_id"
+            " WHERE report_inboxes.report_id IN ($1) ORDER BY inboxes.id",
+            rid,
+        )
+        collaborators = await fetch(
+            "SELECT report_collaborators.* FROM report_collaborators"
+            " WHERE report_collaborators.report_id IN ($1)",
+            rid,
+        )
+        for c in collaborators:
+            want("users", c["user_id"])
+        values = await fetch(
+            "SELECT custom_field_values.* FROM custom_field_values"
+            " WHERE custom_field_values.report_id IN ($1) ORDER BY custom_field_values.id",
+            rid,
+        )
+        for v in values:
+            want("custom_field_attributes", v["custom_field_attribute_id"])
+        activities = await fetch(
+            "SELECT activities.* FROM activities WHERE activities.report_id IN ($1)"
+            " ORDER BY activities.created_at DESC, activities.id DESC",
+            rid,
+        )
+        refs: list[Row] = []
+        for a in activities:
+            if a["actor_is_program"]:
+                want("programs", a["program_id"])
+            else:
+                want("users", a["actor_user_id"])
+            a_refs = a["refs"] if isinstance(a["refs"], dict) else orjson.loads(a["refs"] or "{}")
+            refs.append(a_refs)
+            for name, ref_id in a_refs.items():
+                if name in REF_TABLES:
+                    want(REF_TABLES[name], ref_id)
+        activity_attachments: list[Row] = []
+        if activities:
+            ids = [a["id"] for a in activities]
+            activity_attachments = await fetch(
+                "SELECT attachments.* FROM attachments"
+                f" WHERE {in_list('attachments.activity_id', len(ids))} ORDER BY attachments.id",
+                *ids,
+            )
+        attachments = await fetch(
+            "SELECT attachments.* FROM attachments WHERE attachments.report_id IN ($1)"
+            " AND attachments.activity_id IS NULL ORDER BY attachments.id",
+            rid,
+        )
+        swags = await fetch(
+            "SELECT swags.* FROM swags WHERE swags.report_id IN ($1) ORDER BY swags.id", rid
+        )
+        summaries = await fetch(
+            "SELECT report_summaries.* FROM report_summaries"
+            " WHERE report_summaries.report_id IN ($1) ORDER BY report_summaries.id",
+            rid,
+        )
+        for s in summaries:
+            want("users", s["user_id"])
+        guidances = await fetch(
+            "SELECT remediation_guidances.* FROM remediation_guidances"
+            " WHERE remediation_guidances.report_id IN ($1) ORDER BY remediation_guidances.id",
+            rid,
+        )
+        for g in guidances:
+            want("users", g["author_id"])
+        loaded: dict[str, dict[int, Row]] = {}
+        while wanted:
+            table, table_ids = wanted.popitem()
+            ordered = sorted(table_ids)
+            rows = await fetch(
+                f"SELECT {table}.* FROM {table} WHERE {in_list(f'{table}.id', len(ordered))}",
+                *ordered,
+            )
+            loaded.setdefault(table, {}).update((r["id"], r) for r in rows)
+
+    def get(table: str, id_: int | None) -> Row | None:
+        return loaded.get(table, {}).get(id_) if id_ is not None else None
+
+    def user(id_: int | None) -> Row | None:
+        row = get("users", id_)
+        return resource("user", row, drop=("email", "bio", "website", "location")) if row else None
+
+    def one(table: str, id_: int | None) -> Row | None:
+        row = get(table, id_)
+        return resource(TYPES[table], row) if row else None
+
+    rendered_activities = []
+    for a, a_refs in zip(activities, refs, strict=True):
+        relationships: Row = {"actor": {"data": user(a["actor_user_id"])}}
+        for name, ref_id in a_refs.items():
+            if name in REF_TABLES:
+                relationships[name] = {"data": one(REF_TABLES[name], ref_id)}
+        relationships["attachments"] = {
+            "data": [
+                resource("attachment", x)
+                for x in activity_attachments
+                if x["activity_id"] == a["id"]
+            ]
+        }
+        item = resource(a["type"], a, relationships, drop=("type", "refs"))
+        item["attributes"].update(item["attributes"].pop("extra") or {})
+        rendered_activities.append(item)
+    relationships = {
+        "reporter": {"data": user(report["reporter_id"])},
+        "collaborators": {
+            "data": [{"weight": c["weight"], "user": user(c["user_id"])} for c in collaborators]
+        },
+        "assignee": {
+            "data": user(report["assignee_user_id"]) or one("groups", report["assignee_group_id"])
+        },
+        "program": {"data": one("programs", report["program_id"])},
+        "severity": {"data": one("severities", report["severity_id"])},
+        "swag": {"data": [resource("swag", s) for s in swags]},
+        "attachments": {"data": [resource("attachment", x) for x in attachments]},
+        "weakness": {"data": one("weaknesses", report["weakness_id"])},
+        "structured_scope": {"data": one("structured_scopes", report["structured_scope_id"])},
+        "campaign": {"data": one("campaigns", report["campaign_id"])},
+        "activities": {"data": rendered_activities},
+        "bounties": {"data": [resource("bounty", b) for b in bounties]},
+        "summaries": {"data": [resource("report-summary", s) for s in summaries]},
+        "inboxes": {"data": [resource("inbox", i) for i in inboxes]},
+        "custom_field_values": {
+            "data": [
+                resource(
+                    "custom-field-value",
+                    v,
+                    {
+                        "custom_field_attribute": {
+                            "data": one("custom_field_attributes", v["custom_field_attribute_id"])
+                        }
+                    },
+                )
+                for v in values
+            ]
+        },
+    }
+    document = {"data": resource("report", report, relationships)}
+    return Response(
+        orjson.dumps(document), media_type="application/json; charset=utf-8", headers=HEADERS
+    )
+
+
+def make_database(url: str) -> Database:
+    if url.startswith("sqlite"):
+        return Sqlite(url.split(":///", 1)[1])
+    return Postgres(url.replace("postgresql+asyncpg://", "postgresql://"))
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    database = make_database(os.environ["BENCH_DATABASE_URL"])
+    await database.open()
+    app.state.database = database
+    yield
+    await database.close()
+
+
+app = Starlette(routes=[Route("/v1/reports/{id:int}", get_report)], lifespan=lifespan)

@@ -6,13 +6,14 @@ from starlette.routing import Route
 
 from bountybox.core.http import Endpoint
 from bountybox.domains.activities.routes import router as activities
+from bountybox.domains.hackers.routes import router as hackers
 from bountybox.domains.organizations.routes import router as organizations
 from bountybox.domains.programs.routes import router as programs
 from bountybox.domains.reports.routes import router as reports
 from bountybox.domains.users.routes import router as users
 from bountybox.domains.webhooks.routes import router as webhooks
 
-ROUTERS = [activities, organizations, programs, reports, users, webhooks]
+ROUTERS = [activities, organizations, programs, reports, users, webhooks, hackers]
 
 
 def all_endpoints() -> list[Endpoint]:

@@ -32,11 +32,15 @@ orgs_app = typer.Typer(no_args_is_help=True, help="Organizations.")
 programs_app = typer.Typer(no_args_is_help=True, help="Programs.")
 members_app = typer.Typer(no_args_is_help=True, help="Organization members.")
 mail_app = typer.Typer(no_args_is_help=True, help="The mail outbox.")
+hackers_app = typer.Typer(
+    no_args_is_help=True, help="Hackers: API tokens, private programs, payouts."
+)
 app.add_typer(db_app, name="db")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(programs_app, name="programs")
 app.add_typer(members_app, name="members")
 app.add_typer(mail_app, name="mail")
+app.add_typer(hackers_app, name="hackers")
 app.add_typer(tokens_app, name="tokens")
 webhooks_app = typer.Typer(no_args_is_help=True, help="Program webhooks and their deliveries.")
 app.add_typer(webhooks_app, name="webhooks")
@@ -110,12 +114,24 @@ def serve(
 
 
 @app.command()
-def demo() -> None:
-    """Load the demo dataset (idempotent); the last line printed is an admin API token."""
-    from bountybox.demo import load_demo
+def demo(
+    hackers: Annotated[
+        bool, typer.Option("--hackers", help="Also print the demo hackers' API tokens.")
+    ] = False,
+) -> None:
+    """Load the demo dataset (idempotent); the last line printed is an admin API token, and with
+    --hackers the lines before it are the demo hackers' tokens."""
+    from bountybox.demo import demo_hacker_tokens, load_demo
 
-    token = run_in_session(lambda session, settings: load_demo(session, settings))
-    typer.echo(str(token))
+    async def work(session: AsyncSession, settings: Settings) -> list[object]:
+        admin = await load_demo(session, settings)
+        return [*await demo_hacker_tokens(session, settings), admin]
+
+    *hacker_tokens, admin = run_in_session(work)
+    if hackers:
+        for hacker_token in hacker_tokens:
+            typer.echo(str(hacker_token))
+    typer.echo(str(admin))
 
 
 @tokens_app.command("create")
@@ -466,6 +482,96 @@ def webhooks_test(webhook_id: int) -> None:
         )
 
     typer.echo(f"queued delivery #{run_in_session(work).id}")
+
+
+@hackers_app.command("create")
+def hackers_create(username: str) -> None:
+    """Create the hacker (or reuse it) and print a new hacker API token IDENTIFIER:VALUE; the
+    hacker's earlier token stops working."""
+    from bountybox.domains.hackers import service
+
+    async def work(session: AsyncSession, _settings: Settings) -> object:
+        return await service.issue_hacker_token(session=session, clock=Clock(), username=username)
+
+    typer.echo(str(run_in_session(work)))
+
+
+@hackers_app.command("allow")
+def hackers_allow(
+    program: Annotated[str, typer.Option(help="Program handle.")],
+    usernames: Annotated[list[str], typer.Argument(help="Hackers to allow.")],
+) -> None:
+    """Allow hackers on a program (they see it, its scopes and its disclosed reports even when
+    it is private, and can report to it)."""
+    from bountybox.domains.hackers import service
+
+    async def work(session: AsyncSession, _settings: Settings) -> list[str]:
+        found = await service.load_program_by_handle(session, program)
+        return await service.allow_hackers(
+            session=session, clock=Clock(), program=found, usernames=usernames
+        )
+
+    added = run_in_session(work)
+    typer.echo(f"allowed on {program}: {', '.join(added) or 'nobody new'}")
+
+
+@hackers_app.command("remove")
+def hackers_remove(
+    program: Annotated[str, typer.Option(help="Program handle.")],
+    usernames: Annotated[list[str], typer.Argument(help="Hackers to remove.")],
+) -> None:
+    """Take hackers off a program's allowed list (their own reports stay theirs)."""
+    from bountybox.domains.hackers import service
+
+    async def work(session: AsyncSession, _settings: Settings) -> list[str]:
+        found = await service.load_program_by_handle(session, program)
+        return await service.remove_hackers(
+            session=session, clock=Clock(), program=found, usernames=usernames
+        )
+
+    removed = run_in_session(work)
+    typer.echo(f"removed from {program}: {', '.join(removed) or 'nobody'}")
+
+
+@hackers_app.command("payout")
+def hackers_payout(
+    username: str,
+    amount: Annotated[
+        str | None, typer.Option(help="Amount in USD, e.g. 150.00; default: the whole balance.")
+    ] = None,
+    provider: Annotated[str | None, typer.Option(help="e.g. PayPal.")] = None,
+    reference: Annotated[str | None, typer.Option(help="The provider's reference.")] = None,
+) -> None:
+    """Record money sent to a hacker outside bountybox; it lowers their balance."""
+    from decimal import Decimal, InvalidOperation
+
+    from bountybox.domains.hackers import service
+
+    cents = None
+    if amount is not None:
+        try:
+            value = Decimal(amount)
+        except InvalidOperation:
+            value = Decimal("NaN")
+        if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+            typer.echo("error: the amount is a number with at most two decimals", err=True)
+            raise typer.Exit(1)
+        cents = int(value * 100)
+
+    async def work(session: AsyncSession, _settings: Settings) -> int:
+        user = await service.load_hacker(session, username)
+        payout = await service.record_payout(
+            session=session,
+            clock=Clock(),
+            user=user,
+            amount_cents=cents,
+            provider=provider,
+            reference=reference,
+        )
+        return payout.amount_cents
+
+    paid = run_in_session(work)
+    typer.echo(f"paid out {paid // 100}.{paid % 100:02d} to {username}")
 
 
 def main() -> None:

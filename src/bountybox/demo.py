@@ -1,7 +1,12 @@
 """The demo dataset: one organization (acme) with a bounty program and a private VDP, hackers,
 members in groups, scopes, weaknesses and 64 reports walked through every state by the same
 services the API uses. Loading is idempotent; the admin token's value is derived from the
-installation secret, so every run prints the same working token."""
+installation secret, so every run prints the same working token.
+
+The hacker side: every demo hacker has a hacker API token derived the same way (`bountybox demo
+--hackers` prints them), r3dfox, nullbyte and kestrel are allowed on the private acme-vdp, a few
+resolved reports are disclosed (hacktivity), the programs list scope exclusions, the best-paid
+hacker has had a payout, and r3dfox has a report intent in progress."""
 
 from __future__ import annotations
 
@@ -29,10 +34,12 @@ from bountybox.db.models import (
     Organization,
     OrganizationMember,
     Program,
+    ProgramHacker,
     ProgramIntegration,
     Report,
     ReportCollaborator,
     ReportSummary,
+    ScopeExclusion,
     Severity,
     StructuredScope,
     User,
@@ -43,11 +50,20 @@ from bountybox.db.models import (
     report_inboxes,
 )
 from bountybox.domains.billing.service import top_up
+from bountybox.domains.hackers import repository as hackers_repository
+from bountybox.domains.hackers.service import (
+    create_intent,
+    hacker_actor,
+    issue_hacker_token,
+    record_payout,
+)
 from bountybox.domains.organizations.service import IssuedToken, create_api_token
 from bountybox.domains.reports.schemas import (
     AssigneeData,
     AssigneeType,
     CommentAttributes,
+    DisclosureAttributes,
+    DisclosureSubstate,
     RewardAttributes,
     StateChangeAttributes,
     SwagAttributes,
@@ -59,6 +75,7 @@ from bountybox.domains.reports.service import (
     award_bounty,
     award_swag,
     change_state,
+    request_disclosure,
 )
 from bountybox.domains.reports.states import ReportState
 
@@ -117,6 +134,16 @@ HACKERS = [
     ("pwnmeow", None, 3310, 6.4, 27.3),
     ("bytebandit", "Byte Bandit", 210, 1.2, 4.0),
     ("owlsec", "Owl Security", 75, 0.4, 1.5),
+]
+
+# The first three demo hackers are allowed on the private acme-vdp.
+ALLOWED_ON_VDP = 3
+
+SCOPE_EXCLUSIONS = [
+    ("acme", "Denial of Service", "Volumetric and application-level denial of service."),
+    ("acme", "Social Engineering", "Phishing, vishing and physical attacks on Acme staff."),
+    ("acme", "Missing best practices", "Missing headers or cookie flags without an impact."),
+    ("acme-vdp", "Automated scanner output", "Unverified findings of automated scanners."),
 ]
 
 MEMBERS = [
@@ -204,6 +231,24 @@ MESSAGES = {
 def demo_token_value(settings: Settings) -> str:
     key = settings.resolved_secret_key().encode()
     return hmac.new(key, f"demo-token:{DEMO_TOKEN_NAME}".encode(), hashlib.sha256).hexdigest()
+
+
+def demo_hacker_token_value(settings: Settings, username: str) -> str:
+    key = settings.resolved_secret_key().encode()
+    return hmac.new(key, f"demo-hacker-token:{username}".encode(), hashlib.sha256).hexdigest()
+
+
+async def demo_hacker_tokens(session: AsyncSession, settings: Settings) -> list[IssuedToken]:
+    """Every demo hacker's API token (identifier = username), created when missing with a value
+    derived from the installation secret, so every run prints the same working tokens."""
+    issued = []
+    for username, *_ in HACKERS:
+        value = demo_hacker_token_value(settings, username)
+        present = await session.scalar(select(ApiToken.id).where(ApiToken.identifier == username))
+        if present is None:
+            await issue_hacker_token(session=session, clock=Clock(), username=username, value=value)
+        issued.append(IssuedToken(username, value))
+    return issued
 
 
 def severity_from_vector(vector: str, report_id: int, user_id: int, at: dt.datetime) -> Severity:
@@ -319,6 +364,7 @@ class DemoBuilder:
         await self._people(now)
         await self._scopes_and_inboxes(now)
         await self._reports()
+        await self._hacker_side()
 
     async def _weaknesses(self, now: dt.datetime) -> None:
         self.weaknesses = []
@@ -672,4 +718,91 @@ class DemoBuilder:
             actor=actor,
             report=report,
             swag_in=SwagAttributes(message="Enjoy the hoodie!"),
+        )
+
+    async def _hacker_side(self) -> None:
+        now = self.tick(hours=2)
+        vdp = self.programs["acme-vdp"]
+        self.session.add_all(
+            ProgramHacker(program_id=vdp.id, user_id=h.id, created_at=now)
+            for h in self.hackers[:ALLOWED_ON_VDP]
+        )
+        self.session.add_all(
+            ScopeExclusion(
+                program_id=self.programs[handle].id,
+                category=category,
+                details=details,
+                created_at=now,
+                updated_at=now,
+            )
+            for handle, category, details in SCOPE_EXCLUSIONS
+        )
+        await self.session.flush()
+        for handle, count in (("acme", 4), ("acme-vdp", 1)):
+            resolved = await self.session.scalars(
+                select(Report)
+                .where(Report.program_id == self.programs[handle].id, Report.state == "resolved")
+                .order_by(Report.id)
+                .limit(count)
+            )
+            for k, report in enumerate(list(resolved)):
+                await self._disclose(report, full=k % 2 == 0)
+        await self._payout()
+        r3dfox = self.hackers[0]
+        self.tick(hours=1)
+        await create_intent(
+            session=self.session,
+            clock=self.clock,
+            actor=hacker_actor(r3dfox),
+            team_handle="acme",
+            description=(
+                "# Stored XSS in the support chat\n\n"
+                "A POST to https://www.acme.test/support/messages stores the parameter `body` "
+                "unescaped; every agent who opens the conversation runs the script."
+            ),
+        )
+
+    async def _disclose(self, report: Report, *, full: bool) -> None:
+        """The reporter asks to disclose, then the team agrees: the report turns public."""
+        reporter = next(h for h in self.hackers if h.id == report.reporter_id)
+        now = self.tick(hours=3)
+        report.reporter_agreed_on_going_public_at = now
+        report.last_reporter_activity_at = report.last_public_activity_at = now
+        await events.emit(
+            self.session,
+            self.clock,
+            type="activity-agreed-on-going-public",
+            program_id=report.program_id,
+            report_id=report.id,
+            actor=hacker_actor(reporter),
+            message="I would like to disclose this report.",
+            extra={"disclosed_at": None, "allow_singular_disclosure_at": None},
+            at=now,
+        )
+        self.tick(hours=2)
+        substate = DisclosureSubstate.FULL if full else DisclosureSubstate.NO_CONTENT
+        await request_disclosure(
+            session=self.session,
+            clock=self.clock,
+            actor=self.actors[self.members[0].id],
+            report=report,
+            disclosure_in=DisclosureAttributes(substate=substate, message="Happy to share it."),
+        )
+
+    async def _payout(self) -> None:
+        """Half of the best-paid hacker's earnings went out through PayPal."""
+        earned = {
+            h.id: await hackers_repository.earned_cents(self.session, h.id) for h in self.hackers
+        }
+        best = max(self.hackers, key=lambda h: (earned[h.id], -h.id))
+        if earned[best.id] < 200:
+            return
+        self.tick(hours=1)
+        await record_payout(
+            session=self.session,
+            clock=self.clock,
+            user=best,
+            amount_cents=earned[best.id] // 200 * 100,
+            provider="PayPal",
+            reference="DEMO-PAYOUT-0001",
         )

@@ -251,7 +251,9 @@ class PayloadTooLarge(AppError):
 
 
 def validation_error(exc: ValidationError) -> InvalidParameter:
-    first = exc.errors()[0]
+    errors = exc.errors()
+    # An attribute the endpoint does not know is the most telling complaint (strict bodies).
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     names = [str(p) for p in first.get("loc", ()) if isinstance(p, str)]
     # HackerOne's wording exactly: "The parameter 'severity_rating' is invalid."
     return InvalidParameter(names[-1] if names else "data")

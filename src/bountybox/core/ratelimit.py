@@ -18,6 +18,8 @@ from bountybox.core.errors import RateLimited
 class Budget(StrEnum):
     READS = "reads"
     REPORT_READS = "report_reads"
+    # GET /hackers/programs/{handle}/structured_scopes: 50 per minute on HackerOne.
+    SCOPE_READS = "scope_reads"
     WRITES = "writes"
 
 
@@ -31,6 +33,7 @@ class RateLimiter:
         self.limits = {
             Budget.READS: parse(settings.rate_limit_reads),
             Budget.REPORT_READS: parse(settings.rate_limit_report_reads),
+            Budget.SCOPE_READS: parse(settings.rate_limit_scope_reads),
             Budget.WRITES: parse(settings.rate_limit_writes),
         }
         # Benchmark and load-test tokens: still counted, so the limiter's cost is measured with

@@ -39,6 +39,12 @@ def verify_download(
     return hmac.compare_digest(sign_download(secret, attachment_id, expires), signature)
 
 
+def scoped_secret(secret: str, scope: str) -> str:
+    """A signing key of its own for one kind of downloadable file, so that a link signed for
+    one kind never opens a file of another kind that has the same id."""
+    return hmac.new(secret.encode(), f"download-scope:{scope}".encode(), hashlib.sha256).hexdigest()
+
+
 def download_query(
     secret: str, attachment_id: int, now: float, ttl: int = DOWNLOAD_TTL_SECONDS
 ) -> str:

@@ -134,3 +134,13 @@ class Trigger(IdMixin, TimestampsMixin, Base):
 
     program_id: Mapped[int] = mapped_column(Id, ForeignKey("programs.id"), index=True)
     title: Mapped[str | None] = mapped_column(String(255))
+
+
+class ScopeExclusion(IdMixin, TimestampsMixin, Base):
+    """A category of findings the program does not reward (e.g. "Denial of Service")."""
+
+    __tablename__ = "scope_exclusions"
+
+    program_id: Mapped[int] = mapped_column(Id, ForeignKey("programs.id"), index=True)
+    category: Mapped[str | None] = mapped_column(String(100))
+    details: Mapped[str | None] = mapped_column(String(300))

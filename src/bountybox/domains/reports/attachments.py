@@ -7,6 +7,7 @@ import mimetypes
 import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from starlette.datastructures import UploadFile
@@ -16,7 +17,7 @@ from starlette.responses import Response
 from bountybox.core.errors import AppError, Forbidden, InvalidParameter, NotFound
 from bountybox.core.http import AppState, PayloadTooLarge, error_response
 from bountybox.core.jsonapi.query import parse_id
-from bountybox.core.signing import verify_download
+from bountybox.core.signing import scoped_secret, verify_download
 from bountybox.core.storage import Storage
 from bountybox.db.models import Attachment
 
@@ -56,30 +57,47 @@ class Upload:
 
 
 async def read_upload(request: Request, limit: int) -> Upload:
+    return (await read_uploads(request, limit, max_files=1))[0]
+
+
+async def read_uploads(
+    request: Request, limit: int, *, max_files: int, field: str = "file"
+) -> list[Upload]:
+    """Every file of a multipart body (`file`, `files[]`, ...), each checked; `field` is the
+    parameter errors name."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+    if declared and declared.isdigit() and int(declared) > limit * max_files + 64 * 1024:
         raise PayloadTooLarge(f"Attachments are limited to {limit} bytes.")
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise InvalidParameter(
-            "file", "Upload the file as multipart/form-data in the field 'file'."
+            field, f"Upload the file as multipart/form-data in the field '{field}'."
         )
     try:
-        form = await request.form(max_files=1, max_fields=16)
+        form = await request.form(max_files=max_files, max_fields=16)
     except Exception:
-        raise InvalidParameter("file", "The multipart body could not be read.") from None
-    upload = next((v for k in FIELD_NAMES if isinstance(v := form.get(k), UploadFile)), None)
-    if upload is None:
-        raise InvalidParameter("file", "No file was sent in the field 'file'.")
+        raise InvalidParameter(field, "The multipart body could not be read.") from None
+    try:
+        files = [v for k in FIELD_NAMES for v in form.getlist(k) if isinstance(v, UploadFile)]
+        if not files:
+            raise InvalidParameter(field, f"No file was sent in the field '{field}'.")
+        return [await checked_upload(upload, limit, field) for upload in files]
+    finally:
+        await form.close()
+
+
+async def checked_upload(upload: UploadFile, limit: int, field: str) -> Upload:
     data = await upload.read(limit + 1)
-    await form.close()
     if len(data) > limit:
         raise PayloadTooLarge(f"Attachments are limited to {limit} bytes.")
     if not data:
-        raise InvalidParameter("file", "The file is empty.")
+        raise InvalidParameter(field, "The file is empty.")
     name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     if not name or len(name) > MAX_FILE_NAME or "\x00" in name:
-        raise InvalidParameter("file", f"File names must be 1 to {MAX_FILE_NAME} characters.")
-    content_type = checked_content_type(name, upload.content_type, data)
+        raise InvalidParameter(field, f"File names must be 1 to {MAX_FILE_NAME} characters.")
+    try:
+        content_type = checked_content_type(name, upload.content_type, data)
+    except InvalidParameter as error:
+        raise InvalidParameter(field, error.detail) from None
     return Upload(file_name=name, content_type=content_type, data=data)
 
 
@@ -113,7 +131,11 @@ def delete_files(storage: Storage, keys: list[str]) -> Callable[[], Awaitable[No
     return run
 
 
-async def download(request: Request) -> Response:
+async def download(
+    request: Request, *, model: type[Any] = Attachment, scope: str | None = None
+) -> Response:
+    """`model` is the table the file's row lives in; `scope` names the signing key of that kind
+    of file (see core.signing.scoped_secret), None for report attachments."""
     state: AppState = request.app.state.bountybox
     try:
         attachment_id = parse_id(request.path_params["id"])
@@ -123,12 +145,13 @@ async def download(request: Request) -> Response:
             raise Forbidden("The link is invalid or has expired.") from None
         signature = request.query_params.get("signature", "")
         now = state.clock.now().timestamp()
+        secret = state.secret if scope is None else scoped_secret(state.secret, scope)
         if attachment_id is None or not verify_download(
-            state.secret, attachment_id, expires, signature, now
+            secret, attachment_id, expires, signature, now
         ):
             raise Forbidden("The link is invalid or has expired.")
         async with state.sessionmaker() as session:
-            attachment = await session.get(Attachment, attachment_id)
+            attachment = await session.get(model, attachment_id)
         if attachment is None:
             raise NotFound("The attachment no longer exists.")
         try:

@@ -44,6 +44,8 @@ class Scored:
     score: float
     vector: str
     metrics: dict[str, str]
+    # The severity's calculation_method: cvss_3_0_hackerone, cvss_3_1 or cvss_4_0.
+    method: str
 
 
 def rating_for(score: float) -> str:
@@ -82,7 +84,9 @@ def score_metrics(method: str, given: dict[str, Any]) -> Scored:
             vector = cvss3.clean_vector()
     except CVSSError:
         raise InvalidParameter("calculation_method") from None
-    return Scored(rating=rating_for(score), score=score, vector=vector, metrics=metrics)
+    return Scored(
+        rating=rating_for(score), score=score, vector=vector, metrics=metrics, method=method
+    )
 
 
 def score_vector(vector: str) -> Scored:

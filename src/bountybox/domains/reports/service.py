@@ -53,11 +53,12 @@ from bountybox.domains.reports.schemas import (
     RetestAttributes,
     RewardAttributes,
     SeverityAttributes,
+    SeverityRating,
     StateChangeAttributes,
     SwagAttributes,
     TransferAttributes,
 )
-from bountybox.domains.reports.scoring import score_metrics
+from bountybox.domains.reports.scoring import Scored, score_metrics
 from bountybox.domains.reports.states import (
     ACTIVITY_TYPES,
     CLOSED_STATES,
@@ -90,19 +91,12 @@ async def create_report(
     if program is None or not actor.can_see(program.id):
         raise InvalidParameter("team_handle")
     require(actor, program.id, ProgramPermission.REPORT_MANAGEMENT)
-    if report_in.weakness_id is not None:
-        enabled = await session.scalar(
-            select(program_weaknesses.c.weakness_id).where(
-                program_weaknesses.c.program_id == program.id,
-                program_weaknesses.c.weakness_id == report_in.weakness_id,
-            )
-        )
-        if enabled is None:
-            raise InvalidParameter("weakness_id")
-    if report_in.structured_scope_id is not None:
-        scope = await session.get(StructuredScope, report_in.structured_scope_id)
-        if scope is None or scope.program_id != program.id or scope.archived_at is not None:
-            raise InvalidParameter("structured_scope_id")
+    await check_classification(
+        session,
+        program,
+        weakness_id=report_in.weakness_id,
+        structured_scope_id=report_in.structured_scope_id,
+    )
     required_field = await session.scalar(
         select(CustomFieldAttribute.label).where(
             CustomFieldAttribute.program_id == program.id,
@@ -114,47 +108,113 @@ async def create_report(
         raise InvalidParameter(
             "custom_field_values", f"The custom field '{required_field}' is required."
         )
-
-    now = clock.now()
-    report = Report(
-        program_id=program.id,
+    return await file_report(
+        session=session,
+        clock=clock,
+        program=program,
         reporter_id=actor.user_id,
         title=report_in.title,
-        vulnerability_information=report_in.vulnerability_information
-        + IMPACT_SEPARATOR
-        + report_in.impact,
-        state=ReportState.NEW.value,
+        vulnerability_information=report_in.vulnerability_information,
+        impact=report_in.impact,
         source=report_in.source,
+        weakness_id=report_in.weakness_id,
+        structured_scope_id=report_in.structured_scope_id,
+        rating=report_in.severity_rating,
+        filed_by_program=True,
+    )
+
+
+async def check_classification(
+    session: AsyncSession,
+    program: Program,
+    *,
+    weakness_id: int | None,
+    structured_scope_id: int | None,
+) -> StructuredScope | None:
+    """A new report's weakness must be enabled on its program and its asset one of the program's
+    current scopes (400 naming the attribute otherwise); returns that scope."""
+    if weakness_id is not None:
+        enabled = await session.scalar(
+            select(program_weaknesses.c.weakness_id).where(
+                program_weaknesses.c.program_id == program.id,
+                program_weaknesses.c.weakness_id == weakness_id,
+            )
+        )
+        if enabled is None:
+            raise InvalidParameter("weakness_id")
+    if structured_scope_id is None:
+        return None
+    scope = await session.get(StructuredScope, structured_scope_id)
+    if scope is None or scope.program_id != program.id or scope.archived_at is not None:
+        raise InvalidParameter("structured_scope_id")
+    return scope
+
+
+async def file_report(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    program: Program,
+    reporter_id: int,
+    title: str,
+    vulnerability_information: str,
+    impact: str | None,
+    source: str | None,
+    weakness_id: int | None,
+    structured_scope_id: int | None,
+    rating: SeverityRating | None = None,
+    scored: Scored | None = None,
+    filed_by_program: bool,
+) -> Report:
+    """Writes a new report, in state new, with the reporter's severity: imported by the program's
+    team (POST /reports) or submitted by a hacker (POST /hackers/reports). Callers validate."""
+    now = clock.now()
+    program_activity = now if filed_by_program else None
+    report = Report(
+        program_id=program.id,
+        reporter_id=reporter_id,
+        title=title,
+        vulnerability_information=vulnerability_information
+        if impact is None
+        else vulnerability_information + IMPACT_SEPARATOR + impact,
+        state=ReportState.NEW.value,
+        source=source,
         created_at=now,
         updated_at=now,
         submitted_at=now,
         last_reporter_activity_at=now,
-        first_program_activity_at=now,
-        last_program_activity_at=now,
+        first_program_activity_at=program_activity,
+        last_program_activity_at=program_activity,
         last_public_activity_at=now,
         last_activity_at=now,
         cve_ids=[],
         report_tags=[],
-        weakness_id=report_in.weakness_id,
-        structured_scope_id=report_in.structured_scope_id,
+        weakness_id=weakness_id,
+        structured_scope_id=structured_scope_id,
     )
     session.add(report)
     await session.flush()
     note(program_id=program.id, subject=f"Report#{report.id}")
-    await webhooks.report_created(session, report)
-    if report_in.severity_rating is not None:
-        severity = Severity(
-            report_id=report.id,
-            rating=report_in.severity_rating.value,
-            author_type="User",
-            user_id=actor.user_id,
-            calculation_method="manual",
-            metrics={},
-            created_at=now,
-        )
-        session.add(severity)
-        await session.flush()
-        report.severity_id = severity.id
+    if filed_by_program:
+        # A hacker's submission records its own `activity-bug-filed`, which fires the event.
+        await webhooks.report_created(session, report)
+    if scored is None and rating is None:
+        return report
+    severity = Severity(
+        report_id=report.id, author_type="User", user_id=reporter_id, metrics={}, created_at=now
+    )
+    if scored is not None:
+        severity.rating = scored.rating
+        severity.score = scored.score
+        severity.calculation_method = scored.method
+        severity.cvss_vector_string = scored.vector
+        severity.metrics = scored.metrics
+    elif rating is not None:
+        severity.rating = rating.value
+        severity.calculation_method = "manual"
+    session.add(severity)
+    await session.flush()
+    report.severity_id = severity.id
     return report
 
 

@@ -257,3 +257,41 @@ def test_an_install_is_set_up_without_the_demo(cli_env: dict[str, str], server: 
     assert invited.status_code == 201
     outbox = bountybox(cli_env, "mail", "list").stdout
     assert "unsent to bo@fresh.test" in outbox
+
+
+def test_integrations_are_added_for_escalation_and_notifications(
+    cli_env: dict[str, str], server: str
+) -> None:
+    token = bountybox(cli_env, "demo").stdout.strip().splitlines()[-1]
+    auth = tuple(token.split(":", 1))
+    added = bountybox(
+        cli_env,
+        "integrations",
+        "add",
+        "--program",
+        "acme-vdp",
+        "--name",
+        "Tracker",
+        "--type",
+        "issue_tracking",
+        "--reference-url-prefix",
+        "https://tracker.test/",
+    )
+    gid = added.stdout.strip().split()[-1]
+    bad = bountybox(
+        cli_env,
+        "integrations",
+        "add",
+        "--program",
+        "acme-vdp",
+        "--name",
+        "X",
+        "--type",
+        "carrier-pigeon",
+        check=False,
+    )
+    assert bad.returncode == 1
+    programs = httpx.get(f"{server}/v1/me/programs", auth=auth).json()["data"]
+    vdp = next(p for p in programs if p["attributes"]["handle"] == "acme-vdp")
+    listed = httpx.get(f"{server}/v1/programs/{vdp['id']}/integrations", auth=auth).json()
+    assert {"id": gid, "name": "Tracker", "group_type": "issue_tracking"} in listed["data"]

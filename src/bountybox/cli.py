@@ -32,6 +32,7 @@ orgs_app = typer.Typer(no_args_is_help=True, help="Organizations.")
 programs_app = typer.Typer(no_args_is_help=True, help="Programs.")
 members_app = typer.Typer(no_args_is_help=True, help="Organization members.")
 mail_app = typer.Typer(no_args_is_help=True, help="The mail outbox.")
+integrations_app = typer.Typer(no_args_is_help=True, help="Program integrations.")
 hackers_app = typer.Typer(
     no_args_is_help=True, help="Hackers: API tokens, private programs, payouts."
 )
@@ -40,6 +41,7 @@ app.add_typer(orgs_app, name="orgs")
 app.add_typer(programs_app, name="programs")
 app.add_typer(members_app, name="members")
 app.add_typer(mail_app, name="mail")
+app.add_typer(integrations_app, name="integrations")
 app.add_typer(hackers_app, name="hackers")
 app.add_typer(tokens_app, name="tokens")
 webhooks_app = typer.Typer(no_args_is_help=True, help="Program webhooks and their deliveries.")
@@ -572,6 +574,42 @@ def hackers_payout(
 
     paid = run_in_session(work)
     typer.echo(f"paid out {paid // 100}.{paid % 100:02d} to {username}")
+
+
+@integrations_app.command("add")
+def integrations_add(
+    program: Annotated[str, typer.Option(help="Program handle.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    kind: Annotated[str, typer.Option("--type", help="notification, issue_tracking or manual.")],
+    webhook_url: Annotated[str | None, typer.Option(help="Where notifications are posted.")] = None,
+    reference_url_prefix: Annotated[
+        str | None, typer.Option(help="Issue URL prefix; the reference is appended.")
+    ] = None,
+) -> None:
+    """Add an integration reports can be escalated to or notifications sent through."""
+    from sqlalchemy import select
+
+    from bountybox.core.errors import NotFound
+    from bountybox.db.models import Program
+    from bountybox.domains.programs import service
+    from bountybox.domains.reports.repository import integration_gid
+
+    async def work(session: AsyncSession, _settings: Settings) -> str:
+        found = await session.scalar(select(Program).where(Program.handle == program))
+        if found is None:
+            raise NotFound(f"No program with handle '{program}'.")
+        integration = await service.add_integration(
+            session=session,
+            clock=Clock(),
+            program=found,
+            name=name,
+            group_type=kind,
+            webhook_url=webhook_url,
+            reference_url_prefix=reference_url_prefix,
+        )
+        return integration_gid(integration.id)
+
+    typer.echo(f"added integration {run_in_session(work)}")
 
 
 def main() -> None:

@@ -106,6 +106,8 @@ class ProgramIntegration(IdMixin, TimestampsMixin, Base):
     group_type: Mapped[str] = mapped_column(String(30))
     # Issue URLs are this with the reference appended, e.g. https://tracker.example/browse/
     reference_url_prefix: Mapped[str | None] = mapped_column(String(500))
+    # Where notifications go (a Slack-style incoming webhook): POST {"text", "targets", ...}.
+    webhook_url: Mapped[str | None] = mapped_column(String(1000))
 
 
 class LedgerTransaction(IdMixin, Base):

@@ -3,13 +3,21 @@ so a failed request moves nothing."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bountybox.core.clock import Clock
 from bountybox.db.models import Bounty, LedgerTransaction, Program, Report
 from bountybox.domains.billing.repository import balance
 
-__all__ = ["balance", "pay_bounty", "pay_retest", "top_up"]
+__all__ = ["balance", "locked_balance", "pay_bounty", "pay_retest", "top_up"]
+
+
+async def locked_balance(session: AsyncSession, program_id: int) -> int:
+    """The balance, with the program row locked until the transaction ends: concurrent payments
+    from one program queue here, so none of them spends money another already spent."""
+    await session.execute(select(Program.id).where(Program.id == program_id).with_for_update())
+    return await balance(session, program_id)
 
 
 def _row(

@@ -64,6 +64,7 @@ from bountybox.domains.activities.repository import (
 )
 from bountybox.domains.reports.resource import AttachmentUrl, ReportBundle
 from bountybox.domains.reports.schemas import BoolFilter, ReportQuery, ReportSortField
+from bountybox.domains.reports.states import CLOSED_STATES
 
 
 def visible(actor: Actor) -> ColumnElement[bool]:
@@ -467,10 +468,29 @@ async def detach_program_specifics(session: AsyncSession, report: Report) -> Non
     await session.execute(delete(CustomFieldValue).where(CustomFieldValue.report_id == report.id))
 
 
-async def move_activities(session: AsyncSession, report_id: int, program_id: int) -> None:
+async def move_activities(
+    session: AsyncSession, report_id: int, program_id: int, at: dt.datetime
+) -> None:
+    """The report's history goes with it; touching `updated_at` makes the new program's
+    incremental feed deliver that history to its syncing clients."""
     await session.execute(
-        update(Activity).where(Activity.report_id == report_id).values(program_id=program_id)
+        update(Activity)
+        .where(Activity.report_id == report_id)
+        .values(program_id=program_id, updated_at=at)
     )
+
+
+async def link_default_inbox(session: AsyncSession, report: Report) -> None:
+    inbox_id = await session.scalar(
+        select(Inbox.id)
+        .where(Inbox.program_id == report.program_id, Inbox.type == "default")
+        .order_by(Inbox.id)
+        .limit(1)
+    )
+    if inbox_id is not None:
+        await session.execute(
+            insert(report_inboxes), [{"report_id": report.id, "inbox_id": inbox_id}]
+        )
 
 
 async def latest_address(session: AsyncSession, user_id: int) -> Address | None:
@@ -486,6 +506,7 @@ async def reports_due_for_disclosure(session: AsyncSession, now: dt.datetime) ->
             Report.allow_singular_disclosure_at.is_not(None),
             Report.allow_singular_disclosure_at <= now,
             Report.disclosed_at.is_(None),
+            Report.state.in_([s.value for s in CLOSED_STATES]),
         )
         .with_for_update(skip_locked=True)
     )
@@ -493,15 +514,29 @@ async def reports_due_for_disclosure(session: AsyncSession, now: dt.datetime) ->
 
 
 async def redact_texts(
-    session: AsyncSession, report_id: int, needle: str, replacement: str, *, include_internal: bool
+    session: AsyncSession,
+    report_id: int,
+    needle: str,
+    replacement: str,
+    *,
+    include_internal: bool,
+    at: dt.datetime,
 ) -> None:
-    activities = select(Activity).where(
-        Activity.report_id == report_id, Activity.message.contains(needle, autoescape=True)
-    )
+    """Replaces the string in activity messages and text attributes (old/new titles, ...);
+    touching `updated_at` sends the redacted activities to incremental syncs again."""
+    activities = select(Activity).where(Activity.report_id == report_id)
     if not include_internal:
         activities = activities.where(Activity.internal.is_(False))
     for activity in await session.scalars(activities):
-        activity.message = (activity.message or "").replace(needle, replacement)
+        message = (activity.message or "").replace(needle, replacement)
+        extra = {
+            k: v.replace(needle, replacement) if isinstance(v, str) else v
+            for k, v in (activity.extra or {}).items()
+        }
+        if message != (activity.message or "") or extra != (activity.extra or {}):
+            activity.message = message if activity.message is not None else None
+            activity.extra = extra
+            activity.updated_at = at
     for summary in await session.scalars(
         select(ReportSummary).where(ReportSummary.report_id == report_id)
     ):

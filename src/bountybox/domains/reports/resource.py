@@ -100,6 +100,8 @@ def render_severity(severity: Severity) -> Json:
         attributes["calculation_method"] = severity.calculation_method
     if severity.cvss_vector_string is not None:
         attributes["cvss_vector_string"] = severity.cvss_vector_string
+    if severity.message:
+        attributes["message"] = severity.message
     return resource("severity", severity.id, attributes)
 
 

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -194,6 +195,7 @@ async def file_report(
     )
     session.add(report)
     await session.flush()
+    await repository.link_default_inbox(session, report)
     note(program_id=program.id, subject=f"Report#{report.id}")
     if filed_by_program:
         # A hacker's submission records its own `activity-bug-filed`, which fires the event.
@@ -241,12 +243,14 @@ async def claim_attachments(
     wanted = set(attachment_ids)
     rows = list(
         await session.scalars(
-            select(Attachment).where(
+            select(Attachment)
+            .where(
                 Attachment.id.in_(wanted),
                 Attachment.organization_id == actor.organization_id,
                 Attachment.activity_id.is_(None),
                 (Attachment.report_id.is_(None)) | (Attachment.report_id == report.id),
             )
+            .with_for_update()
         )
     )
     if len(rows) != len(wanted):
@@ -254,6 +258,8 @@ async def claim_attachments(
     for attachment in rows:
         attachment.report_id = report.id
         attachment.activity_id = activity.id
+    # The response renders the activity with its attachments from the database.
+    await session.flush()
 
 
 async def change_state(
@@ -295,6 +301,7 @@ async def change_state(
         report.closed_at = now
     elif old in CLOSED_STATES:
         report.closed_at = None
+        withdraw_pending_disclosure(report)
     if new is not ReportState.DUPLICATE and old is ReportState.DUPLICATE:
         report.original_report_id = None
     activity = await record(
@@ -302,6 +309,14 @@ async def change_state(
     )
     await claim_attachments(session, actor, report, activity, change_in.attachment_ids)
     return report
+
+
+def withdraw_pending_disclosure(report: Report) -> None:
+    """A report that opens again is no longer on its way to disclosure."""
+    if report.disclosed_at is None:
+        report.team_agreed_on_going_public_at = None
+        report.allow_singular_disclosure_at = None
+        report.disclosure_substate = None
 
 
 async def add_comment(
@@ -334,6 +349,7 @@ RW = ProgramPermission.REWARD_MANAGEMENT
 PM = ProgramPermission.PROGRAM_MANAGEMENT
 DISCLOSURE_DELAY = dt.timedelta(days=30)
 REDACTED = "[REDACTED]"
+MAX_TITLE = 500
 
 
 async def record(
@@ -581,6 +597,9 @@ async def set_cve_ids(
     unique = list(dict.fromkeys(cve_ids))
     added = [c for c in unique if c not in (report.cve_ids or [])]
     report.cve_ids = unique
+    report.updated_at = clock.now()
+    if not added:
+        return report
     await record(
         session,
         clock,
@@ -631,16 +650,17 @@ async def set_custom_field_value(
         existing.value = value
         existing.updated_at = now
     await session.flush()
-    await record(
-        session,
-        clock,
-        actor,
-        report,
-        "activity-report-custom-field-value-updated",
-        internal=field.internal,
-        extra={"old_value": old_value, "new_value": value},
-        refs={"custom_field_attribute": field.id},
-    )
+    if old_value != value:
+        await record(
+            session,
+            clock,
+            actor,
+            report,
+            "activity-report-custom-field-value-updated",
+            internal=field.internal,
+            extra={"old_value": old_value, "new_value": value},
+            refs={"custom_field_attribute": field.id},
+        )
     if value is None:
         # An empty value removes the field from the report; the activity keeps the history.
         await session.delete(existing)
@@ -693,7 +713,7 @@ async def set_reference(
     integration = await repository.find_issue_tracker(session, report.program_id)
     url = None
     if integration is not None and integration.reference_url_prefix:
-        url = integration.reference_url_prefix + reference_in.reference
+        url = integration.reference_url_prefix + quote(reference_in.reference, safe="")
     report.issue_tracker_reference_id = reference_in.reference
     report.issue_tracker_reference_url = url
     await record(
@@ -766,7 +786,8 @@ async def transfer(
         extra={"old_team_handle": source.handle, "new_team_handle": target.handle},
     )
     report.program_id = target.id
-    await repository.move_activities(session, report.id, target.id)
+    await repository.move_activities(session, report.id, target.id, clock.now())
+    await repository.link_default_inbox(session, report)
     return report
 
 
@@ -800,7 +821,7 @@ async def award_bounty(
             f"The amount is below the program minimum of {money(program.minimum_bounty_cents)}.",
         )
     fee = (amount + bonus) * program.bounty_fee_basis_points // 10_000
-    balance = await ledger.balance(session, program.id)
+    balance = await ledger.locked_balance(session, program.id)
     if amount + bonus + fee > balance:
         raise InvalidParameter(
             "amount", f"The bounty and its fee exceed the program balance of {money(balance)}."
@@ -1016,12 +1037,13 @@ async def redact(
 ) -> Report:
     require(actor, report.program_id, RM)
     needle = redact_in.string_to_redact
-    report.title = report.title.replace(needle, REDACTED)
+    now = clock.now()
+    report.title = report.title.replace(needle, REDACTED)[:MAX_TITLE]
     report.vulnerability_information = report.vulnerability_information.replace(needle, REDACTED)
     await repository.redact_texts(
-        session, report.id, needle, REDACTED, include_internal=redact_in.include_internal
+        session, report.id, needle, REDACTED, include_internal=redact_in.include_internal, at=now
     )
-    report.updated_at = clock.now()
+    report.updated_at = now
     return report
 
 
@@ -1046,6 +1068,7 @@ async def request_retest(
     report.pre_retest_state = report.state
     report.state = ReportState.RETESTING.value
     report.closed_at = None
+    withdraw_pending_disclosure(report)
     report.retest_award_cents = award
     await record(
         session,
@@ -1084,7 +1107,7 @@ async def approve_retest(
         program = await program_of(session, report)
         if not program.offers_bounties:
             raise InvalidParameter("award_amount", "This program does not award money.")
-        balance = await ledger.balance(session, program.id)
+        balance = await ledger.locked_balance(session, program.id)
         if award > balance:
             raise InvalidParameter(
                 "award_amount", f"The award exceeds the program balance of {money(balance)}."
@@ -1201,7 +1224,7 @@ async def invite_participant(
     now = clock.now()
     participant = ReportParticipant(
         report_id=report.id,
-        email=participant_in.email,
+        email=email,
         user_id=user.id if user else None,
         invited_by_id=actor.user_id,
         created_at=now,

@@ -102,12 +102,22 @@ def _date_column(name: str) -> Any:
     return getattr(Report, name)
 
 
-def list_query(actor: Actor, query: ReportQuery) -> Select[Report]:
-    conditions: list[ColumnElement[bool]] = [visible(actor)]
-    if query.programs:
-        conditions.append(
-            Report.program_id.in_(select(Program.id).where(Program.handle.in_(query.programs)))
-        )
+async def visible_program_ids(session: AsyncSession, actor: Actor, handles: list[str]) -> list[int]:
+    """The named programs the actor may see, as ids: the list query then filters on plain ids,
+    which lets PostgreSQL walk the (program_id, created_at) index instead of sorting a program."""
+    rows = await session.scalars(
+        select(Program.id).where(Program.handle.in_(handles), Program.id.in_(actor.program_ids))
+    )
+    return sorted(rows)
+
+
+def list_query(actor: Actor, query: ReportQuery, program_ids: list[int] | None) -> Select[Report]:
+    """`program_ids` are the visible programs of `filter[program]`, None when it was not given."""
+    conditions: list[ColumnElement[bool]] = []
+    if program_ids is not None:
+        conditions.append(Report.program_id.in_(program_ids or [-1]))
+    else:
+        conditions.append(visible(actor))
     if query.inbox_ids:
         conditions.append(
             Report.id.in_(

@@ -99,7 +99,13 @@ async def list_reports(ctx: Context) -> Json:
     """Search the reports of the given programs or inboxes."""
     query = parse_report_query(ctx.params)
     page = ctx.page()
-    reports, total = await fetch_page(ctx.session, repository.list_query(ctx.actor, query), page)
+    program_ids = (
+        await repository.visible_program_ids(ctx.session, ctx.actor, query.programs)
+        if query.programs
+        else None
+    )
+    stmt = repository.list_query(ctx.actor, query, program_ids)
+    reports, total = await fetch_page(ctx.session, stmt, page)
     bundle = await repository.load_bundle(
         ctx.session, list(reports), full=False, attachment_url=attachment_urls(ctx)
     )

@@ -45,7 +45,6 @@ from bountybox.db.models import (
     ReportIntent,
     ReportIntentAttachment,
     ReportSummary,
-    ScopeExclusion,
     Severity,
     StructuredScope,
     User,
@@ -163,14 +162,6 @@ def weaknesses_query(program: Program) -> Select[Weakness]:
     return programs.weaknesses_query(program)
 
 
-def scope_exclusions_query(program: Program) -> Select[ScopeExclusion]:
-    return (
-        select(ScopeExclusion)
-        .where(ScopeExclusion.program_id == program.id)
-        .order_by(ScopeExclusion.id)
-    )
-
-
 async def weaknesses_by_external_id(
     session: AsyncSession, program_id: int, external_ids: Sequence[str]
 ) -> dict[str, Weakness]:
@@ -224,13 +215,6 @@ async def load_report(session: AsyncSession, actor: Actor, report_id: str) -> Re
     if report is None:
         raise NotFound("The requested report could not be found.")
     return report
-
-
-async def participant_ids(session: AsyncSession, report: Report) -> set[int]:
-    rows = await session.scalars(
-        select(ReportCollaborator.user_id).where(ReportCollaborator.report_id == report.id)
-    )
-    return {report.reporter_id, *rows}
 
 
 # ---- hacktivity ----

@@ -17,7 +17,6 @@ from bountybox.db.models import (
     Report,
     ReportIntent,
     ReportIntentAttachment,
-    ScopeExclusion,
     Severity,
     StructuredScope,
     User,
@@ -102,19 +101,6 @@ def render_hacker_program(
             "structured_scopes": {"data": [render_structured_scope(s) for s in scopes]}
         }
     return resource("program", program.id, attributes, relationships)
-
-
-def render_scope_exclusion(exclusion: ScopeExclusion) -> Json:
-    return resource(
-        "scope-exclusion",
-        exclusion.id,
-        {
-            "category": exclusion.category,
-            "details": exclusion.details,
-            "created_at": ts(exclusion.created_at),
-            "updated_at": ts(exclusion.updated_at),
-        },
-    )
 
 
 # ---- reports ----

@@ -27,7 +27,6 @@ from bountybox.domains.hackers.resource import (
     render_intent_attachment,
     render_payout,
     render_report_intent,
-    render_scope_exclusion,
 )
 from bountybox.domains.hackers.schemas import (
     HackerReportCreate,
@@ -36,7 +35,12 @@ from bountybox.domains.hackers.schemas import (
     parse_hacktivity_sort,
     parse_scope_query,
 )
-from bountybox.domains.programs.resource import render_structured_scope, render_weakness
+from bountybox.domains.programs import repository as programs
+from bountybox.domains.programs.resource import (
+    render_scope_exclusion,
+    render_structured_scope,
+    render_weakness,
+)
 from bountybox.domains.reports import attachments
 from bountybox.domains.reports import repository as reports
 from bountybox.domains.reports.deps import attachment_urls
@@ -157,7 +161,7 @@ async def list_scope_exclusions(ctx: Context, handle: str) -> Json:
     """Categories of findings the program does not reward; `links` only when there are pages."""
     program = await repository.load_program(ctx.session, ctx.actor, handle)
     page = ctx.page()
-    stmt = repository.scope_exclusions_query(program)
+    stmt = programs.scope_exclusions_query(program)
     exclusions, total = await fetch_page(ctx.session, stmt, page)
     listed = ctx.list_document([render_scope_exclusion(e) for e in exclusions], page, total)
     return listed if listed["links"] else document(listed["data"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, case, func, select
@@ -46,6 +45,7 @@ from bountybox.db.models import (
 )
 from bountybox.db.preload import Preloader
 from bountybox.domains.activities.repository import finish_swag_refs
+from bountybox.domains.programs.schemas import HistoryEntry
 
 
 def visible_programs(actor: Actor) -> Select[Program]:
@@ -590,14 +590,3 @@ async def allowed_reporter_history(session: AsyncSession, program: Program) -> l
             )
         )
     return entries
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    id: int
-    user_id: int
-    created_at: dt.datetime
-    invited_at: dt.datetime | None
-    accepted_at: dt.datetime | None
-    left_at: dt.datetime | None = None
-    removed_at: dt.datetime | None = None

@@ -26,7 +26,7 @@ from bountybox.db.models import (
     User,
     Weakness,
 )
-from bountybox.domains.programs.repository import HistoryEntry
+from bountybox.domains.programs.schemas import HistoryEntry
 from bountybox.domains.users.resource import render_user
 
 

@@ -47,6 +47,7 @@ from bountybox.domains.programs.schemas import (
     CveRequestAttributes,
     Document,
     HackerInvitationAttributes,
+    HistoryEntry,
     NotifyAttributes,
     OptionalSwagBody,
     PolicyAttributes,
@@ -622,7 +623,7 @@ async def list_allowed_reporters_history(ctx: Context, id: str) -> Json:
     entries = await repository.allowed_reporter_history(ctx.session, program)
     floor = dt.datetime.min.replace(tzinfo=dt.UTC)
 
-    def key(entry: repository.HistoryEntry) -> tuple[bool, object, int]:
+    def key(entry: HistoryEntry) -> tuple[bool, object, int]:
         value = getattr(entry, sort.value)
         missing = value is None
         return (missing, value if value is not None else floor, entry.id)

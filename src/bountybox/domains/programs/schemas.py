@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Generic, Literal, TypeVar
@@ -156,3 +157,14 @@ class NotifyAttributes(_Body):
         min_length=1, max_length=25
     )
     integration_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    user_id: int
+    created_at: dt.datetime
+    invited_at: dt.datetime | None
+    accepted_at: dt.datetime | None
+    left_at: dt.datetime | None = None
+    removed_at: dt.datetime | None = None

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
 
-from pydantic import Field, StringConstraints
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -45,7 +43,7 @@ from bountybox.domains.reports.schemas import (
     EscalateAttributes,
     FlatDocument,
     InboxesUpdate,
-    MessageAttributes,
+    OptionalBody,
     ParticipantAttributes,
     RedactAttributes,
     ReferenceAttributes,
@@ -64,31 +62,10 @@ from bountybox.domains.reports.schemas import (
     TransferAttributes,
     VulnerabilityInformationAttributes,
     WeaknessAttributes,
-    _Body,
     parse_report_query,
 )
 
 router = Router()
-
-
-class OptionalBody(_Body):
-    """Bodies some endpoints take but do not need: `{"data":{"type":...}}`, an optional
-    message in `data.attributes`, or nothing at all."""
-
-    data: OptionalData | None = None
-
-    @property
-    def message(self) -> str | None:
-        return self.data.attributes.message if self.data else None
-
-    def require_type(self, expected: str) -> None:
-        if self.data is not None and self.data.type not in (None, expected):
-            raise InvalidParameter("type")
-
-
-class OptionalData(_Body):
-    type: Annotated[str, StringConstraints(max_length=100)] | None = None
-    attributes: MessageAttributes = Field(default_factory=MessageAttributes)
 
 
 # ---- search, read, create ----

@@ -521,3 +521,23 @@ class ParticipantAttributes(_Body):
         if (self.email is None) == (self.username is None):
             raise ValueError("give exactly one of email and username")
         return self
+
+
+class OptionalData(_Body):
+    type: Annotated[str, StringConstraints(max_length=100)] | None = None
+    attributes: MessageAttributes = Field(default_factory=MessageAttributes)
+
+
+class OptionalBody(_Body):
+    """Bodies some endpoints take but do not need: `{"data":{"type":...}}`, an optional
+    message in `data.attributes`, or nothing at all."""
+
+    data: OptionalData | None = None
+
+    @property
+    def message(self) -> str | None:
+        return self.data.attributes.message if self.data else None
+
+    def require_type(self, expected: str) -> None:
+        if self.data is not None and self.data.type not in (None, expected):
+            raise InvalidParameter("type")

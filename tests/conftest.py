@@ -22,6 +22,8 @@ from bountybox.db.engine import make_engine, session_factory
 from bountybox.db.migrate import upgrade
 
 PG_URL = os.environ.get("BOUNTYBOX_TEST_DATABASE_URL")
+# On PostgreSQL every run gets its own schema, so concurrent runs cannot disturb each other.
+TEST_SCHEMA = f"bountybox_test_{os.getpid()}" if PG_URL else None
 
 
 @pytest.fixture(scope="session")
@@ -36,8 +38,7 @@ def database_url(data_dir: Path) -> str:
 
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """On PostgreSQL every run gets its own schema, so concurrent runs cannot disturb each other."""
-    schema = f"bountybox_test_{os.getpid()}" if PG_URL else None
+    schema = TEST_SCHEMA
     if schema:
         admin = make_engine(database_url, pool=False)
         async with admin.begin() as conn:
@@ -53,8 +54,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         await admin.dispose()
 
 
-@pytest.fixture(autouse=True)
-async def clean_database(engine: AsyncEngine) -> None:
+async def empty_database(engine: AsyncEngine) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
@@ -64,6 +64,11 @@ async def clean_database(engine: AsyncEngine) -> None:
             await conn.execute(text("UPDATE reports SET severity_id = NULL"))
             for name in tables:
                 await conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(engine: AsyncEngine) -> None:
+    await empty_database(engine)
 
 
 @pytest.fixture

@@ -728,8 +728,9 @@ class Generator:
 
         target = rng.randint(4, 16)
         severity_id: int | None = None
+        severity_rating: str | None = None
         if rng.random() < 0.92:
-            severity_id = self.severity(batch, rid, reporter, "User", created)
+            severity_id, severity_rating = self.severity(batch, rid, reporter, "User", created)
         member = rng.choice(member_ids)
         if rng.random() < 0.4:
             activity(
@@ -782,7 +783,7 @@ class Generator:
                     )
                 if rng.random() < 0.2:
                     old_severity = severity_id
-                    severity_id = self.severity(batch, rid, member, "Team", clock)
+                    severity_id, severity_rating = self.severity(batch, rid, member, "Team", clock)
                     refs = {"new_severity": severity_id}
                     if old_severity is not None:
                         refs["old_severity"] = old_severity
@@ -904,6 +905,7 @@ class Generator:
                 weakness_id=weakness_id,
                 structured_scope_id=program.scope_ids[scope_index],
                 severity_id=severity_id,
+                severity_rating=severity_rating,
                 assignee_user_id=assignee_user_id,
                 assignee_group_id=assignee_group_id,
             )
@@ -930,7 +932,9 @@ class Generator:
             f"Host: {asset}\nCookie: session=...\n```\n\n## Impact\n\n{rng.choice(IMPACTS)}"
         )
 
-    def severity(self, batch: Batch, rid: int, user_id: int, author: str, at: dt.datetime) -> int:
+    def severity(
+        self, batch: Batch, rid: int, user_id: int, author: str, at: dt.datetime
+    ) -> tuple[int, str]:
         scored = self.rng.choice(self.scored)
         sid = self.new_id("severities")
         batch.setdefault("severities", []).append(
@@ -948,7 +952,7 @@ class Generator:
                 created_at=at,
             )
         )
-        return sid
+        return sid, scored.rating
 
     def bounty(
         self,

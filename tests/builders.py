@@ -250,7 +250,7 @@ async def make_report(
         )
         session.add(severity)
         await session.flush()
-        report.severity_id = severity.id
+        report.set_severity(severity)
     await session.commit()
     return report
 

@@ -46,6 +46,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
             await conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     engine = make_engine(database_url, search_path=schema)
     await upgrade(engine)
+    event.listen(engine.sync_engine, "before_cursor_execute", refuse_writes_outside_transactions)
     yield engine
     await engine.dispose()
     if schema:
@@ -64,6 +65,15 @@ async def empty_database(engine: AsyncEngine) -> None:
             await conn.execute(text("UPDATE reports SET severity_id = NULL"))
             for name in tables:
                 await conn.execute(text(f"DELETE FROM {name}"))
+
+
+def refuse_writes_outside_transactions(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    """Reads run without a transaction on PostgreSQL (core/http.py): a read endpoint that wrote
+    would write half of what it meant to on an error, so any write there fails the test."""
+    if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        return
+    if not statement.lstrip()[:6].upper().startswith(("SELECT", "WITH", "SHOW")):
+        raise AssertionError(f"a write outside a transaction: {statement[:200]}")
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,9 @@
-"""The bare app: `GET /v1/reports/{id}` written by hand on Starlette, running the queries bountybox
-runs for that endpoint (token lookup, admin check, visible programs, the report, its bounties,
-inboxes, collaborators, custom field values, activities, attachments, swag, summaries, guidance,
-then one query per kind of related row) in one transaction, straight on asyncpg (or sqlite3
-through aiosqlite for SQLite databases), and encoding a document of the same shape with orjson.
+"""The bare app: `GET /v1/reports/{id}` written by hand on Starlette, running the statements
+bountybox runs for that endpoint (the token with its admin flag and the organization's program
+ids; the report joined with its program, severity, weakness and asset; which rarely present
+children exist, then those; the inboxes; the activities; one query per kind of related row still
+missing), without a transaction on PostgreSQL and in one on SQLite, as bountybox reads, straight
+on asyncpg (or sqlite3 through aiosqlite), and encoding a document of the same shape with orjson.
 No ORM, no endpoint layer, no rate limiter, no markdown rendering: what is left is the database
 round trips and the JSON, the least a Python server can do for this response.
 
@@ -101,11 +102,15 @@ def in_list(column: str, count: int, first: int = 1) -> str:
 
 
 class Database:
-    """A pool of connections with `fetch(sql, *args)` inside one transaction per request."""
+    """A pool of connections with `fetch(sql, *args)` (rows as dicts, or as tuples with
+    `raw=True`) for one request, as bountybox reads: without a transaction on PostgreSQL, in
+    one on SQLite."""
+
+    ID_LIST = ""
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...
-    def transaction(self) -> contextlib.AbstractAsyncContextManager[Any]:
+    def reading(self) -> contextlib.AbstractAsyncContextManager[Any]:
         raise NotImplementedError
 
 
@@ -121,12 +126,15 @@ class Postgres(Database):
     async def close(self) -> None:
         await self.pool.close()
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Any]:
-        async with self.pool.acquire() as conn, conn.transaction():
+    ID_LIST = "string_agg(CAST(programs.id AS TEXT), ',')"
 
-            async def fetch(sql: str, *args: Any) -> list[Row]:
-                return [dict(r) for r in await conn.fetch(sql, *args)]
+    @contextlib.asynccontextmanager
+    async def reading(self) -> AsyncIterator[Any]:
+        async with self.pool.acquire() as conn:
+
+            async def fetch(sql: str, *args: Any, raw: bool = False) -> list[Any]:
+                rows = await conn.fetch(sql, *args)
+                return [tuple(r) for r in rows] if raw else [dict(r) for r in rows]
 
             yield fetch
 
@@ -151,15 +159,18 @@ class Sqlite(Database):
         while not self.idle.empty():
             await self.idle.get_nowait().close()
 
+    ID_LIST = "group_concat(programs.id, ',')"
+
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Any]:
+    async def reading(self) -> AsyncIterator[Any]:
         conn = await self.idle.get()
         try:
             await conn.execute("BEGIN")
 
-            async def fetch(sql: str, *args: Any) -> list[Row]:
+            async def fetch(sql: str, *args: Any, raw: bool = False) -> list[Any]:
                 cursor = await conn.execute(self.PLACEHOLDER.sub("?", sql), args)
-                return [dict(r) for r in await cursor.fetchall()]
+                rows = await cursor.fetchall()
+                return [tuple(r) for r in rows] if raw else [dict(r) for r in rows]
 
             yield fetch
             await conn.execute("COMMIT")
@@ -174,13 +185,46 @@ def forbidden() -> Response:
     return Response(orjson.dumps(body), 403, media_type="application/json; charset=utf-8")
 
 
+RARE = {
+    "bounties": "SELECT bounties.* FROM bounties WHERE bounties.report_id IN ($1)"
+    " ORDER BY bounties.id",
+    "report_collaborators": "SELECT report_collaborators.* FROM report_collaborators"
+    " WHERE report_collaborators.report_id IN ($1)",
+    "custom_field_values": "SELECT custom_field_values.* FROM custom_field_values"
+    " WHERE custom_field_values.report_id IN ($1) ORDER BY custom_field_values.id",
+    "attachments": "SELECT attachments.* FROM attachments WHERE attachments.report_id IN ($1)"
+    " ORDER BY attachments.id",
+    "swags": "SELECT swags.* FROM swags WHERE swags.report_id IN ($1) ORDER BY swags.id",
+    "report_summaries": "SELECT report_summaries.* FROM report_summaries"
+    " WHERE report_summaries.report_id IN ($1) ORDER BY report_summaries.id",
+    "remediation_guidances": "SELECT remediation_guidances.* FROM remediation_guidances"
+    " WHERE remediation_guidances.report_id IN ($1) ORDER BY remediation_guidances.id",
+}
+KINDS_PRESENT = " UNION ALL ".join(
+    f"SELECT '{table}' AS kind WHERE EXISTS (SELECT 1 FROM {table} WHERE report_id IN ($1))"
+    for table in RARE
+)
+TO_ONES = {
+    "programs": "program_id",
+    "severities": "severity_id",
+    "weaknesses": "weakness_id",
+    "structured_scopes": "structured_scope_id",
+}
+
+
 async def get_report(request: Request) -> Response:
     database: Database = request.app.state.database
     header = request.headers.get("authorization", "")
     identifier, _, secret = base64.b64decode(header[6:]).decode().partition(":")
-    async with database.transaction() as fetch:
+    async with database.reading() as fetch:
         tokens = await fetch(
-            "SELECT api_tokens.*, organizations.ip_allowlist FROM api_tokens"
+            "SELECT api_tokens.*, organizations.ip_allowlist,"
+            " (SELECT organization_members.organization_admin FROM organization_members"
+            "  WHERE organization_members.organization_id = api_tokens.organization_id"
+            "  AND organization_members.user_id = api_tokens.user_id) AS admin,"
+            f" (SELECT {database.ID_LIST} FROM programs"
+            "  WHERE programs.organization_id = api_tokens.organization_id) AS program_ids"
+            " FROM api_tokens"
             " LEFT OUTER JOIN organizations ON organizations.id = api_tokens.organization_id"
             " WHERE api_tokens.identifier = $1",
             identifier,
@@ -189,70 +233,74 @@ async def get_report(request: Request) -> Response:
         if not tokens or not hmac.compare_digest(tokens[0]["secret_hash"], digest):
             return forbidden()
         token = tokens[0]
-        admin = await fetch(
-            "SELECT organization_members.organization_admin FROM organization_members"
-            " WHERE organization_members.organization_id = $1"
-            " AND organization_members.user_id = $2",
-            token["organization_id"],
-            token["user_id"],
-        )
-        if not admin or not admin[0]["organization_admin"]:
+        if not token["admin"]:
             return forbidden()
-        visible = {
-            r["id"]
-            for r in await fetch(
-                "SELECT programs.id FROM programs WHERE programs.organization_id = $1",
-                token["organization_id"],
-            )
-        }
-        reports = await fetch(
-            "SELECT reports.* FROM reports WHERE reports.id = $1", int(request.path_params["id"])
+        visible = {int(i) for i in (token["program_ids"] or "").split(",") if i}
+        # The report and its program, severity, weakness and asset in one statement, as
+        # bountybox reads them; the row is split by each table's columns.
+        tables = ["reports", *TO_ONES]
+        columns = request.app.state.columns
+        rows = await fetch(
+            f"SELECT {', '.join(f'{t}.*' for t in tables)} FROM reports"
+            " JOIN programs ON programs.id = reports.program_id"
+            " LEFT OUTER JOIN severities ON severities.id = reports.severity_id"
+            " LEFT OUTER JOIN weaknesses ON weaknesses.id = reports.weakness_id"
+            " LEFT OUTER JOIN structured_scopes"
+            " ON structured_scopes.id = reports.structured_scope_id"
+            " WHERE reports.id = $1",
+            int(request.path_params["id"]),
+            raw=True,
         )
-        if not reports or reports[0]["program_id"] not in visible:
+        if not rows:
             return forbidden()
-        report = reports[0]
+        parts: dict[str, Row] = {}
+        start = 0
+        for table in tables:
+            names = columns[table]
+            parts[table] = dict(zip(names, rows[0][start : start + len(names)], strict=True))
+            start += len(names)
+        report = parts["reports"]
+        if report["program_id"] not in visible:
+            return forbidden()
         rid = report["id"]
+        loaded: dict[str, dict[int, Row]] = {
+            table: {parts[table]["id"]: parts[table]}
+            for table in TO_ONES
+            if parts[table]["id"] is not None
+        }
         wanted: dict[str, set[int]] = {}
 
         def want(table: str, id_: int | None) -> None:
-            if id_ is not None:
+            if id_ is not None and id_ not in loaded.get(table, {}):
                 wanted.setdefault(table, set()).add(id_)
 
         for table, column in (
-            ("programs", "program_id"),
             ("users", "reporter_id"),
             ("users", "assignee_user_id"),
             ("groups", "assignee_group_id"),
-            ("severities", "severity_id"),
-            ("weaknesses", "weakness_id"),
-            ("structured_scopes", "structured_scope_id"),
             ("campaigns", "campaign_id"),
             ("triggers", "triggered_pre_submission_trigger_id"),
         ):
             want(table, report[column])
 
-        bounties = await fetch(
-            "SELECT bounties.* FROM bounties WHERE bounties.report_id IN ($1) ORDER BY bounties.id",
-            rid,
-        )
+        present = {r["kind"] for r in await fetch(KINDS_PRESENT, rid)}
+        rare = {table: await fetch(RARE[table], rid) if table in present else [] for table in RARE}
+        bounties = rare["bounties"]
+        collaborators = rare["report_collaborators"]
+        values = rare["custom_field_values"]
+        swags = rare["swags"]
+        summaries = rare["report_summaries"]
+        guidances = rare["remediation_guidances"]
+        attachments = [x for x in rare["attachments"] if x["activity_id"] is None]
+        activity_attachments = [x for x in rare["attachments"] if x["activity_id"] is not None]
         inboxes = await fetch(
             "SELECT report_inboxes.report_id, inboxes.* FROM report_inboxes"
             " JOIN inboxes ON inboxes.id = report_inboxes.inbox_id"
             " WHERE report_inboxes.report_id IN ($1) ORDER BY inboxes.id",
             rid,
         )
-        collaborators = await fetch(
-            "SELECT report_collaborators.* FROM report_collaborators"
-            " WHERE report_collaborators.report_id IN ($1)",
-            rid,
-        )
         for c in collaborators:
             want("users", c["user_id"])
-        values = await fetch(
-            "SELECT custom_field_values.* FROM custom_field_values"
-            " WHERE custom_field_values.report_id IN ($1) ORDER BY custom_field_values.id",
-            rid,
-        )
         for v in values:
             want("custom_field_attributes", v["custom_field_attribute_id"])
         activities = await fetch(
@@ -271,37 +319,10 @@ async def get_report(request: Request) -> Response:
             for name, ref_id in a_refs.items():
                 if name in REF_TABLES:
                     want(REF_TABLES[name], ref_id)
-        activity_attachments: list[Row] = []
-        if activities:
-            ids = [a["id"] for a in activities]
-            activity_attachments = await fetch(
-                "SELECT attachments.* FROM attachments"
-                f" WHERE {in_list('attachments.activity_id', len(ids))} ORDER BY attachments.id",
-                *ids,
-            )
-        attachments = await fetch(
-            "SELECT attachments.* FROM attachments WHERE attachments.report_id IN ($1)"
-            " AND attachments.activity_id IS NULL ORDER BY attachments.id",
-            rid,
-        )
-        swags = await fetch(
-            "SELECT swags.* FROM swags WHERE swags.report_id IN ($1) ORDER BY swags.id", rid
-        )
-        summaries = await fetch(
-            "SELECT report_summaries.* FROM report_summaries"
-            " WHERE report_summaries.report_id IN ($1) ORDER BY report_summaries.id",
-            rid,
-        )
         for s in summaries:
             want("users", s["user_id"])
-        guidances = await fetch(
-            "SELECT remediation_guidances.* FROM remediation_guidances"
-            " WHERE remediation_guidances.report_id IN ($1) ORDER BY remediation_guidances.id",
-            rid,
-        )
         for g in guidances:
             want("users", g["author_id"])
-        loaded: dict[str, dict[int, Row]] = {}
         while wanted:
             table, table_ids = wanted.popitem()
             ordered = sorted(table_ids)
@@ -389,6 +410,21 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     database = make_database(os.environ["BENCH_DATABASE_URL"])
     await database.open()
     app.state.database = database
+    async with database.reading() as fetch:
+        app.state.columns = {
+            table: [
+                r["name"]
+                for r in await fetch(
+                    "SELECT column_name AS name FROM information_schema.columns"
+                    " WHERE table_name = $1 AND table_schema = current_schema()"
+                    " ORDER BY ordinal_position"
+                    if isinstance(database, Postgres)
+                    else "SELECT name FROM pragma_table_info($1) ORDER BY cid",
+                    table,
+                )
+            ]
+            for table in ["reports", *TO_ONES]
+        }
     yield
     await database.close()
 

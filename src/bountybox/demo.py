@@ -576,7 +576,7 @@ class DemoBuilder:
             )
         severity = severity_from_vector(rng.choice(VECTORS), report.id, hacker.id, at)
         await self.add(severity)
-        report.severity_id = severity.id
+        report.set_severity(severity)
 
         member = rng.choice(self.members)
         actor = self.actors[member.id]

@@ -7,6 +7,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bountybox.core import pagination
 from tests.builders import (
     T0,
     make_activity,
@@ -86,6 +87,25 @@ async def test_first_pages_the_feed_like_page_size(
     assert "first=2" in body["links"]["next"]
     nxt = (await client.get(body["links"]["next"], auth=feed["token"].auth)).json()
     assert [a["id"] for a in nxt["data"]] == [str(feed["acts"][0].id)]
+
+
+async def test_a_long_feed_counts_only_so_far_past_the_page_and_then_links_no_last(
+    client: httpx.AsyncClient, feed: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync follows `next`: the count stops FEED_COUNT_CAP rows past the page, so an early page
+    of a feed of millions costs what the last one does, and `last` appears once it is known."""
+    monkeypatch.setattr(pagination, "FEED_COUNT_CAP", 1)
+    acts = feed["acts"]
+    first = (await get_feed(client, feed, "handle=feedprog&page[size]=1")).json()
+    assert [a["id"] for a in first["data"]] == [str(acts[1].id)]
+    assert set(first["links"]) == {"self", "first", "next"}
+    second = (await client.get(first["links"]["next"], auth=feed["token"].auth)).json()
+    assert [a["id"] for a in second["data"]] == [str(acts[2].id)]
+    assert set(second["links"]) == {"self", "first", "prev", "next", "last"}
+    assert "page%5Bnumber%5D=3" in second["links"]["last"]
+    third = (await client.get(second["links"]["next"], auth=feed["token"].auth)).json()
+    assert [a["id"] for a in third["data"]] == [str(acts[0].id)]
+    assert set(third["links"]) == {"self", "first", "prev", "last"}
 
 
 async def test_feed_filters_by_report_and_sorts_descending(

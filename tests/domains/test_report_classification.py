@@ -825,6 +825,15 @@ async def test_a_bare_rating_answers_like_the_recording_and_records_old_and_new_
     assert new == severity
     shown_report = (await client.get(f"/v1/reports/{report.id}", auth=world.admin.auth)).json()
     assert shown_report["data"]["relationships"]["severity"]["data"] == severity
+    # The list's severity filter follows the current severity (kept on the report).
+    assert stored.severity_rating == "high"
+    for rating, expected in (("high", [str(report.id)]), ("low", [])):
+        listed = await client.get(
+            "/v1/reports",
+            params={"filter[program][]": "acme", "filter[severity][]": rating},
+            auth=world.admin.auth,
+        )
+        assert [r["id"] for r in listed.json()["data"]] == expected
 
 
 async def test_every_severity_call_makes_a_new_record_chained_by_its_activity(

@@ -9,11 +9,15 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, String, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from bountybox.core.errors import Forbidden, Unauthenticated
 from bountybox.db.models import (
@@ -142,81 +146,124 @@ def ip_allowed(client_ip: str | None, allowlist: list[str]) -> bool:
     return False
 
 
+class id_list(FunctionElement[str]):
+    """The ids of a group as one comma-separated string (`string_agg` / `group_concat`)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(id_list)
+def _id_list_sqlite(element: id_list, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(id_list, "postgresql")
+def _id_list_postgresql(element: id_list, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"string_agg(CAST({compiler.process(element.clauses, **kw)} AS TEXT), ',')"
+
+
+def _token_statement() -> Select[Any]:
+    """The token, its organization's allow-list, whether its identity is an organization admin,
+    and the organization's program ids (what an admin sees): one round trip for every request
+    of an admin or a hacker."""
+    admin = (
+        select(OrganizationMember.organization_admin)
+        .where(
+            OrganizationMember.organization_id == ApiToken.organization_id,
+            OrganizationMember.user_id == ApiToken.user_id,
+        )
+        .correlate(ApiToken)
+        .scalar_subquery()
+    )
+    program_ids = (
+        select(id_list(Program.id))
+        .where(Program.organization_id == ApiToken.organization_id)
+        .correlate(ApiToken)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            ApiToken.id,
+            ApiToken.user_id,
+            ApiToken.kind,
+            ApiToken.organization_id,
+            ApiToken.secret_hash,
+            ApiToken.revoked_at,
+            Organization.ip_allowlist,
+            admin,
+            program_ids,
+        )
+        .outerjoin(Organization, Organization.id == ApiToken.organization_id)
+        .where(ApiToken.identifier == bindparam("identifier"))
+    )
+
+
+TOKEN_STATEMENT = _token_statement()
+
+
 async def authenticate(
     session: AsyncSession, authorization: str | None, client_ip: str | None
 ) -> Actor:
     identifier, value = parse_basic(authorization)
-    row = (
-        await session.execute(
-            select(ApiToken, Organization.ip_allowlist)
-            .outerjoin(Organization, Organization.id == ApiToken.organization_id)
-            .where(ApiToken.identifier == identifier)
-        )
-    ).first()
+    row = (await session.execute(TOKEN_STATEMENT, {"identifier": identifier})).first()
     # Compare against a dummy hash when the token is unknown, so timing does not tell.
-    expected = row[0].secret_hash if row else hash_secret(identifier + ":unknown")
+    expected = row.secret_hash if row else hash_secret(identifier + ":unknown")
     valid = hmac.compare_digest(expected, hash_secret(value))
-    if row is None or not valid or row[0].revoked_at is not None:
+    if row is None or not valid or row.revoked_at is not None:
         raise Unauthenticated("The API token is invalid or has been revoked.")
-    token, allowlist = row
-    if token.kind == TokenKind.HACKER:
-        return Actor(token_id=token.id, user_id=token.user_id, kind=TokenKind.HACKER)
+    token_id, user_id, kind, organization_id, _, _, allowlist, admin, program_ids = row
+    if kind == TokenKind.HACKER:
+        return Actor(token_id=token_id, user_id=user_id, kind=TokenKind.HACKER)
     if not ip_allowed(client_ip, allowlist or []):
         raise Forbidden("The source address is not on the organization's IP allow-list.")
-    return await load_organization_actor(session, token)
+    assert organization_id is not None
+    actor = Actor(
+        token_id=token_id,
+        user_id=user_id,
+        kind=TokenKind.ORGANIZATION,
+        organization_id=organization_id,
+        organization_admin=bool(admin),
+    )
+    if admin:
+        ids = [int(i) for i in program_ids.split(",")] if program_ids else []
+        return replace(
+            actor,
+            programs=dict.fromkeys(ids, ALL_PROGRAM_PERMISSIONS),
+            organization_permissions=ALL_ORGANIZATION_PERMISSIONS,
+        )
+    return await _with_group_permissions(session, actor)
 
 
-async def load_organization_actor(session: AsyncSession, token: ApiToken) -> Actor:
-    assert token.organization_id is not None
-    admin = bool(
-        await session.scalar(
-            select(OrganizationMember.organization_admin).where(
-                OrganizationMember.organization_id == token.organization_id,
-                OrganizationMember.user_id == token.user_id,
-            )
+async def _with_group_permissions(session: AsyncSession, actor: Actor) -> Actor:
+    """A member who is not an admin: the organization permissions of every group they are in,
+    and the program permissions of each group on its programs, in one statement."""
+    rows = await session.execute(
+        select(Group.permissions, Program.id)
+        .join(group_members, group_members.c.group_id == Group.id)
+        .outerjoin(group_programs, group_programs.c.group_id == Group.id)
+        .outerjoin(
+            Program,
+            and_(
+                Program.id == group_programs.c.program_id,
+                Program.organization_id == Group.organization_id,
+            ),
+        )
+        .where(
+            group_members.c.user_id == actor.user_id,
+            Group.organization_id == actor.organization_id,
         )
     )
-    programs: dict[int, frozenset[str]] = {}
     organization_permissions: set[str] = set()
-    if admin:
-        ids = await session.scalars(
-            select(Program.id).where(Program.organization_id == token.organization_id)
+    merged: dict[int, set[str]] = {}
+    for permissions, program_id in rows:
+        organization_permissions.update(
+            p for p in permissions or [] if p in ALL_ORGANIZATION_PERMISSIONS
         )
-        programs = dict.fromkeys(ids, ALL_PROGRAM_PERMISSIONS)
-        organization_permissions = set(ALL_ORGANIZATION_PERMISSIONS)
-    else:
-        for permissions in await session.scalars(
-            select(Group.permissions)
-            .join(group_members, group_members.c.group_id == Group.id)
-            .where(
-                group_members.c.user_id == token.user_id,
-                Group.organization_id == token.organization_id,
-            )
-        ):
-            organization_permissions.update(
-                p for p in permissions or [] if p in ALL_ORGANIZATION_PERMISSIONS
-            )
-        rows = await session.execute(
-            select(group_programs.c.program_id, Group.permissions)
-            .join(Group, Group.id == group_programs.c.group_id)
-            .join(group_members, group_members.c.group_id == Group.id)
-            .join(Program, Program.id == group_programs.c.program_id)
-            .where(
-                group_members.c.user_id == token.user_id,
-                Group.organization_id == token.organization_id,
-                Program.organization_id == token.organization_id,
-            )
-        )
-        merged: dict[int, set[str]] = {}
-        for program_id, permissions in rows:
+        if program_id is not None:
             merged.setdefault(program_id, set()).update(program_permissions_of(permissions))
-        programs = {pid: frozenset(perms) for pid, perms in merged.items()}
-    return Actor(
-        token_id=token.id,
-        user_id=token.user_id,
-        kind=TokenKind.ORGANIZATION,
-        organization_id=token.organization_id,
-        organization_admin=admin,
-        programs=programs,
+    return replace(
+        actor,
+        programs={pid: frozenset(perms) for pid, perms in merged.items()},
         organization_permissions=frozenset(organization_permissions),
     )

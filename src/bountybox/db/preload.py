@@ -18,13 +18,26 @@ class Preloader:
         self._wanted: dict[type[Any], set[int]] = defaultdict(set)
         self._rows: dict[type[Any], dict[int, Any]] = defaultdict(dict)
 
+    @classmethod
+    def of(cls, session: AsyncSession) -> Preloader:
+        """The session's own preloader: rows one step of a request loaded (a report with its
+        program, say) are there for the next without a second round trip. It holds the same
+        objects a query in this session would return."""
+        preloader: Preloader | None = session.info.get(cls._KEY)
+        if preloader is None:
+            preloader = session.info[cls._KEY] = cls(session)
+        return preloader
+
+    _KEY = "bountybox.preloader"
+
     def want(self, model: type[Any], id_: int | None) -> None:
         if id_ is not None and id_ not in self._rows[model]:
             self._wanted[model].add(id_)
 
     def add(self, rows: list[Any]) -> None:
         for row in rows:
-            self._rows[type(row)][row.id] = row
+            if row is not None:
+                self._rows[type(row)][row.id] = row
 
     async def fetch(self) -> None:
         while self._wanted:

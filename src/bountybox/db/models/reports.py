@@ -43,6 +43,14 @@ class Report(IdMixin, Base):
             text("created_at DESC"),
             text("id DESC"),
         ),
+        # Migration 0008: filter[severity][] with the program and the state.
+        Index(
+            "ix_reports_program_id_severity_rating_state",
+            "program_id",
+            "severity_rating",
+            "state",
+            "created_at",
+        ),
     )
 
     program_id: Mapped[int] = mapped_column(Id, ForeignKey("programs.id"))
@@ -90,6 +98,8 @@ class Report(IdMixin, Base):
     severity_id: Mapped[int | None] = mapped_column(
         Id, ForeignKey("severities.id", use_alter=True, name="fk_reports_severity_id_severities")
     )
+    # The rating of the current severity, kept beside severity_id for the list filter.
+    severity_rating: Mapped[str | None] = mapped_column(String(20))
     assignee_user_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id"))
     assignee_group_id: Mapped[int | None] = mapped_column(Id, ForeignKey("groups.id"))
     campaign_id: Mapped[int | None] = mapped_column(Id, ForeignKey("campaigns.id"))
@@ -100,6 +110,11 @@ class Report(IdMixin, Base):
     timer_first_program_response_miss_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     timer_report_resolved_miss_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     timer_report_triage_miss_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    def set_severity(self, severity: Severity) -> None:
+        """Make `severity` the current one (it must have been flushed, so it has an id)."""
+        self.severity_id = severity.id
+        self.severity_rating = severity.rating
 
 
 class Severity(IdMixin, Base):

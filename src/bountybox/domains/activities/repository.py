@@ -120,3 +120,20 @@ def incremental_query(
     if updated_after is not None:
         stmt = stmt.where(Activity.updated_at > updated_after)
     return stmt.order_by(*order_by)
+
+
+# A page of the feed grows by at most this many activities that share its last millisecond.
+MILLISECOND_TAIL_LIMIT = 1_000
+
+
+async def rest_of_millisecond(
+    session: AsyncSession, stmt: Select[Activity], updated_at: dt.datetime, after_id: int
+) -> list[Activity]:
+    """The activities of the feed `stmt` (ordered by updated_at, id) that share `updated_at`
+    and come after `after_id`."""
+    rows = await session.scalars(
+        stmt.where(Activity.updated_at == updated_at, Activity.id > after_id).limit(
+            MILLISECOND_TAIL_LIMIT
+        )
+    )
+    return list(rows)

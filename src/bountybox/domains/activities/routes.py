@@ -8,7 +8,7 @@ from bountybox.core.errors import Forbidden, InvalidParameter
 from bountybox.core.http import Context, Router
 from bountybox.core.jsonapi.query import as_list, as_str, parse_datetime, parse_int
 from bountybox.core.jsonapi.render import Json, ts
-from bountybox.core.pagination import fetch_page
+from bountybox.core.pagination import fetch_feed_page
 from bountybox.db.models import Activity
 from bountybox.domains.activities import repository
 from bountybox.domains.programs.repository import find_visible_by_handle
@@ -63,7 +63,18 @@ async def list_incremental_activities(ctx: Context) -> Json:
     stmt = repository.incremental_query(
         program.id, report_id=report_id, updated_after=updated_after, order_by=order_by
     )
-    activities, total = await fetch_page(ctx.session, stmt, page)
-    data = await rendered_activities(ctx, list(activities), with_report_id=True)
+    activities, following, total = await fetch_feed_page(ctx.session, stmt, page)
+    if (
+        following is not None
+        and sort_keys == [FeedSort.UPDATED_AT]
+        and order == "asc"
+        and following.updated_at == activities[-1].updated_at
+    ):
+        # Clients continue strictly after meta.max_updated_at: a page never ends inside a
+        # millisecond, or the rest of it would be skipped (docs/compatibility.md).
+        activities += await repository.rest_of_millisecond(
+            ctx.session, stmt, activities[-1].updated_at, activities[-1].id
+        )
+    data = await rendered_activities(ctx, activities, with_report_id=True)
     max_updated = max((a.updated_at for a in activities), default=None)
     return ctx.list_document(data, page, total, meta={"max_updated_at": ts(max_updated)})

@@ -250,9 +250,7 @@ def hacktivity_fields() -> dict[str, SearchField]:
     program_handle = _related(Program.handle, Report.program_id, Program.id)
     collaboration = exists().where(ReportCollaborator.report_id == Report.id)
     return {
-        "severity_rating": SearchField.of(
-            FieldKind.KEYWORD, _related(Severity.rating, Report.severity_id, Severity.id)
-        ),
+        "severity_rating": SearchField.of(FieldKind.KEYWORD, Report.severity_rating),
         "asset_type": SearchField.of(
             FieldKind.KEYWORD,
             _related(StructuredScope.asset_type, Report.structured_scope_id, StructuredScope.id),

@@ -12,16 +12,20 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     delete,
     exists,
     false,
     func,
     insert,
+    literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from bountybox.core.audit import note
 from bountybox.core.auth import Actor
@@ -59,7 +63,6 @@ from bountybox.db.models import (
 from bountybox.db.preload import Preloader
 from bountybox.domains.activities.repository import (
     finish_swag_refs,
-    load_activity_attachments,
     want_activity_refs,
 )
 from bountybox.domains.reports.resource import AttachmentUrl, ReportBundle
@@ -72,12 +75,29 @@ def visible(actor: Actor) -> ColumnElement[bool]:
 
 
 async def load_report_for(session: AsyncSession, actor: Actor, report_id: str) -> Report:
-    """For reads: a missing and an invisible report both answer a bare 403, as HackerOne does."""
+    """For reads: a missing and an invisible report both answer a bare 403, as HackerOne does.
+    The report's program, severity, weakness and asset come in the same statement (the document
+    renders them; the preloader finds them in the session)."""
     rid = parse_id(report_id)
-    report = await session.get(Report, rid) if rid is not None else None
-    if report is None or not actor.can_see(report.program_id):
+    row = (
+        (await session.execute(REPORT_WITH_TO_ONES, {"report_id": rid})).first()
+        if rid is not None
+        else None
+    )
+    if row is None or not actor.can_see(row[0].program_id):
         raise Forbidden()
-    return report
+    Preloader.of(session).add(list(row[1:]))
+    return row[0]
+
+
+REPORT_WITH_TO_ONES = (
+    select(Report, Program, Severity, Weakness, StructuredScope)
+    .join(Program, Program.id == Report.program_id)
+    .outerjoin(Severity, Severity.id == Report.severity_id)
+    .outerjoin(Weakness, Weakness.id == Report.weakness_id)
+    .outerjoin(StructuredScope, StructuredScope.id == Report.structured_scope_id)
+    .where(Report.id == bindparam("report_id"))
+)
 
 
 async def load_report_for_write(session: AsyncSession, actor: Actor, report_id: str) -> Report:
@@ -156,11 +176,7 @@ def list_query(actor: Actor, query: ReportQuery, program_ids: list[int] | None) 
     if query.weakness_ids:
         conditions.append(Report.weakness_id.in_(query.weakness_ids))
     if query.severities:
-        conditions.append(
-            Report.severity_id.in_(
-                select(Severity.id).where(Severity.rating.in_([s.value for s in query.severities]))
-            )
-        )
+        conditions.append(Report.severity_rating.in_([s.value for s in query.severities]))
     if query.asset_ids:
         conditions.append(Report.structured_scope_id.in_(query.asset_ids))
     for name, wanted in query.booleans.items():
@@ -227,11 +243,55 @@ def order_by(query: ReportQuery) -> list[Any]:
     return columns
 
 
+IDS: BindParameter[int] = bindparam("ids", expanding=True)
+
+# Children most reports do not have, each as the condition that finds the reports' rows. The
+# statements are built once: building them per request cost more than running them.
+RARE_CHILDREN: dict[str, ColumnElement[bool]] = {
+    "bounties": Bounty.report_id.in_(IDS),
+    "collaborators": ReportCollaborator.report_id.in_(IDS),
+    "custom_field_values": CustomFieldValue.report_id.in_(IDS),
+    "attachments": Attachment.report_id.in_(IDS),
+    "swags": Swag.report_id.in_(IDS),
+    "summaries": ReportSummary.report_id.in_(IDS),
+    "guidances": RemediationGuidance.report_id.in_(IDS),
+}
+# Which of them exist, in one statement.
+KINDS_PRESENT = union_all(
+    *(
+        select(literal(kind)).where(exists().where(condition))
+        for kind, condition in RARE_CHILDREN.items()
+    )
+)
+BUNDLE_STATEMENTS: dict[str, Any] = {
+    "bounties": select(Bounty).where(RARE_CHILDREN["bounties"]).order_by(Bounty.id),
+    "inboxes": select(report_inboxes.c.report_id, Inbox)
+    .join(Inbox, Inbox.id == report_inboxes.c.inbox_id)
+    .where(report_inboxes.c.report_id.in_(IDS))
+    .order_by(Inbox.id),
+    "collaborators": select(ReportCollaborator).where(RARE_CHILDREN["collaborators"]),
+    "custom_field_values": select(CustomFieldValue)
+    .where(RARE_CHILDREN["custom_field_values"])
+    .order_by(CustomFieldValue.id),
+    "activities": select(Activity)
+    .where(Activity.report_id.in_(IDS))
+    .order_by(Activity.created_at.desc(), Activity.id.desc()),
+    "attachments": select(Attachment).where(RARE_CHILDREN["attachments"]).order_by(Attachment.id),
+    "swags": select(Swag).where(RARE_CHILDREN["swags"]).order_by(Swag.id),
+    "summaries": select(ReportSummary).where(RARE_CHILDREN["summaries"]).order_by(ReportSummary.id),
+    "guidances": select(RemediationGuidance)
+    .where(RARE_CHILDREN["guidances"])
+    .order_by(RemediationGuidance.id),
+}
+
+
 async def load_bundle(
     session: AsyncSession, reports: list[Report], *, full: bool, attachment_url: AttachmentUrl
 ) -> ReportBundle:
-    """Everything the reports embed, in a fixed number of queries whatever the page size."""
-    bundle = ReportBundle(pre=Preloader(session), attachment_url=attachment_url)
+    """Everything the reports embed, in a fixed number of queries whatever the page size. A
+    single report first asks which of its rarely present children exist (one statement instead
+    of one per kind): round trips are most of the cost of a report document."""
+    bundle = ReportBundle(pre=Preloader.of(session), attachment_url=attachment_url)
     pre = bundle.pre
     ids = [r.id for r in reports]
     if not ids:
@@ -247,33 +307,30 @@ async def load_bundle(
         if full:
             pre.want(Campaign, report.campaign_id)
             pre.want(Trigger, report.triggered_pre_submission_trigger_id)
+    if len(ids) == 1:
+        present = set(await session.scalars(KINDS_PRESENT, {"ids": ids}))
+    else:
+        present = {"bounties", "collaborators", "custom_field_values"}
+        if full:
+            present |= set(RARE_CHILDREN)
+    binds = {"ids": ids}
 
-    for bounty in await session.scalars(
-        select(Bounty).where(Bounty.report_id.in_(ids)).order_by(Bounty.id)
-    ):
-        bundle.bounties[bounty.report_id].append(bounty)
-    for report_id, inbox in await session.execute(
-        select(report_inboxes.c.report_id, Inbox)
-        .join(Inbox, Inbox.id == report_inboxes.c.inbox_id)
-        .where(report_inboxes.c.report_id.in_(ids))
-        .order_by(Inbox.id)
-    ):
+    if "bounties" in present:
+        for bounty in await session.scalars(BUNDLE_STATEMENTS["bounties"], binds):
+            bundle.bounties[bounty.report_id].append(bounty)
+    for report_id, inbox in await session.execute(BUNDLE_STATEMENTS["inboxes"], binds):
         bundle.inboxes[report_id].append(inbox)
-    for collaborator in await session.scalars(
-        select(ReportCollaborator).where(ReportCollaborator.report_id.in_(ids))
-    ):
-        bundle.collaborators[collaborator.report_id].append(collaborator)
-        pre.want(User, collaborator.user_id)
-    for value in await session.scalars(
-        select(CustomFieldValue)
-        .where(CustomFieldValue.report_id.in_(ids))
-        .order_by(CustomFieldValue.id)
-    ):
-        bundle.custom_field_values[value.report_id].append(value)
-        pre.want(CustomFieldAttribute, value.custom_field_attribute_id)
+    if "collaborators" in present:
+        for collaborator in await session.scalars(BUNDLE_STATEMENTS["collaborators"], binds):
+            bundle.collaborators[collaborator.report_id].append(collaborator)
+            pre.want(User, collaborator.user_id)
+    if "custom_field_values" in present:
+        for value in await session.scalars(BUNDLE_STATEMENTS["custom_field_values"], binds):
+            bundle.custom_field_values[value.report_id].append(value)
+            pre.want(CustomFieldAttribute, value.custom_field_attribute_id)
 
     if full:
-        await _load_full(session, bundle, ids)
+        await _load_full(session, bundle, binds, present)
     await pre.fetch()
     if full:
         swags = [s for report_swags in bundle.swags.values() for s in report_swags]
@@ -287,44 +344,38 @@ async def load_bundle(
     return bundle
 
 
-async def _load_full(session: AsyncSession, bundle: ReportBundle, ids: list[int]) -> None:
+async def _load_full(
+    session: AsyncSession,
+    bundle: ReportBundle,
+    binds: dict[str, Any],
+    present: set[str],
+) -> None:
     pre = bundle.pre
-    activities = list(
-        await session.scalars(
-            select(Activity)
-            .where(Activity.report_id.in_(ids))
-            .order_by(Activity.created_at.desc(), Activity.id.desc())
-        )
-    )
+    activities = list(await session.scalars(BUNDLE_STATEMENTS["activities"], binds))
     for activity in activities:
         assert activity.report_id is not None
         bundle.activities[activity.report_id].append(activity)
     want_activity_refs(pre, activities)
-    await load_activity_attachments(session, activities, bundle.activity_attachments)
-    for attachment in await session.scalars(
-        select(Attachment)
-        .where(Attachment.report_id.in_(ids), Attachment.activity_id.is_(None))
-        .order_by(Attachment.id)
-    ):
-        assert attachment.report_id is not None
-        bundle.attachments[attachment.report_id].append(attachment)
-    for swag in await session.scalars(
-        select(Swag).where(Swag.report_id.in_(ids)).order_by(Swag.id)
-    ):
-        bundle.swags[swag.report_id].append(swag)
-        pre.add([swag])
-    for summary in await session.scalars(
-        select(ReportSummary).where(ReportSummary.report_id.in_(ids)).order_by(ReportSummary.id)
-    ):
-        bundle.summaries[summary.report_id].append(summary)
-        pre.want(User, summary.user_id)
-    for guidance in await session.scalars(
-        select(RemediationGuidance)
-        .where(RemediationGuidance.report_id.in_(ids))
-        .order_by(RemediationGuidance.id)
-    ):
-        bundle.guidances[guidance.report_id].append(guidance)
-        pre.want(User, guidance.author_id)
+    if "attachments" in present:
+        # The report's own attachments and its activities' (claimed ones carry the report id).
+        for attachment in await session.scalars(BUNDLE_STATEMENTS["attachments"], binds):
+            assert attachment.report_id is not None
+            if attachment.activity_id is None:
+                bundle.attachments[attachment.report_id].append(attachment)
+            else:
+                bundle.activity_attachments[attachment.activity_id].append(attachment)
+    if "swags" in present:
+        for swag in await session.scalars(BUNDLE_STATEMENTS["swags"], binds):
+            bundle.swags[swag.report_id].append(swag)
+            pre.add([swag])
+    if "summaries" in present:
+        for summary in await session.scalars(BUNDLE_STATEMENTS["summaries"], binds):
+            bundle.summaries[summary.report_id].append(summary)
+            pre.want(User, summary.user_id)
+    if "guidances" in present:
+        for guidance in await session.scalars(BUNDLE_STATEMENTS["guidances"], binds):
+            bundle.guidances[guidance.report_id].append(guidance)
+            pre.want(User, guidance.author_id)
 
 
 # ---- lookups for the workflow ----

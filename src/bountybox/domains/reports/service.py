@@ -216,7 +216,7 @@ async def file_report(
         severity.calculation_method = "manual"
     session.add(severity)
     await session.flush()
-    report.severity_id = severity.id
+    report.set_severity(severity)
     return report
 
 
@@ -498,7 +498,7 @@ async def set_severity(
     session.add(severity)
     await session.flush()
     old_id = report.severity_id
-    report.severity_id = severity.id
+    report.set_severity(severity)
     refs = {"new_severity": severity.id}
     if old_id is not None:
         refs["old_severity"] = old_id

@@ -15,9 +15,12 @@ run: $(BIN)/python
 	$(BIN)/bountybox demo
 	$(BIN)/bountybox serve
 
+# The two databases' suites run side by side (each in its own schema or file); each prints its
+# output when it finishes.
 test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
-	$(MAKE) lint test-sqlite test-postgres
+	$(MAKE) lint
+	$(MAKE) -j2 --output-sync=target test-sqlite test-postgres
 
 lint:
 	$(BIN)/ruff check src tests bench

@@ -16,17 +16,24 @@ from sqlalchemy.pool import NullPool
 from bountybox.config import Settings
 
 
-def make_engine(url: str, *, pool: bool = True, search_path: str | None = None) -> AsyncEngine:
-    """`search_path` (PostgreSQL) puts every table in that schema; tests use it to isolate runs."""
+def make_engine(
+    url: str,
+    *,
+    pool: bool = True,
+    search_path: str | None = None,
+    server_settings: dict[str, str] | None = None,
+) -> AsyncEngine:
+    """`search_path` (PostgreSQL) puts every table in that schema; tests use it to isolate runs,
+    and `server_settings` to commit without waiting for the disk."""
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
     else:
         # JIT compilation costs 25 ms on the big list queries and never pays off for them.
-        server_settings = {"jit": "off"}
+        settings = {"jit": "off", **(server_settings or {})}
         if search_path:
-            server_settings["search_path"] = search_path
-        kwargs["connect_args"] = {"server_settings": server_settings}
+            settings["search_path"] = search_path
+        kwargs["connect_args"] = {"server_settings": settings}
     if not url.startswith("sqlite") and not pool:
         kwargs["poolclass"] = NullPool
     else:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import orjson
+
 Json = dict[str, Any]
 
 
@@ -15,8 +17,14 @@ def ts(value: dt.datetime | None) -> str | None:
     """ISO 8601 UTC with milliseconds and Z: 2017-02-02T06:27:53.522Z."""
     if value is None:
         return None
-    value = value.astimezone(dt.UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if value.tzinfo is not dt.UTC:
+        value = value.astimezone(dt.UTC)
+    # orjson formats a datetime several times faster than isoformat() or strftime(), and a list
+    # page formats thousands: b'"2017-02-02T06:27:53.522999Z"', or without the fraction at 0.
+    raw = orjson.dumps(value, option=orjson.OPT_UTC_Z)
+    if len(raw) == 22:
+        return raw[1:20].decode() + ".000Z"
+    return raw[1:24].decode() + "Z"
 
 
 def money(cents: int | None) -> str | None:

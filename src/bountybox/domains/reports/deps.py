@@ -34,9 +34,15 @@ async def report_document(ctx: Context, report: Report) -> Json:
 
 
 async def rendered_activities(
-    ctx: Context, activities: list[Activity], *, with_report_id: bool = False
+    ctx: Context,
+    activities: list[Activity],
+    *,
+    with_report_id: bool = False,
+    with_attachments: bool = True,
 ) -> list[Json]:
-    bundle = await load_activity_bundle(ctx.session, activities, attachment_urls(ctx))
+    bundle = await load_activity_bundle(
+        ctx.session, activities, attachment_urls(ctx), with_attachments=with_attachments
+    )
     return [
         render_activity(
             a,
@@ -49,5 +55,8 @@ async def rendered_activities(
     ]
 
 
-async def activity_document(ctx: Context, activity: Activity) -> Json:
-    return document((await rendered_activities(ctx, [activity]))[0])
+async def activity_document(
+    ctx: Context, activity: Activity, *, with_attachments: bool = True
+) -> Json:
+    rendered = await rendered_activities(ctx, [activity], with_attachments=with_attachments)
+    return document(rendered[0])

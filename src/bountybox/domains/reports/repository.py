@@ -98,18 +98,22 @@ REPORT_WITH_TO_ONES = (
     .outerjoin(StructuredScope, StructuredScope.id == Report.structured_scope_id)
     .where(Report.id == bindparam("report_id"))
 )
+# Writes lock the report row only (the joined rows are read, not locked).
+REPORT_WITH_TO_ONES_FOR_UPDATE = REPORT_WITH_TO_ONES.with_for_update(of=Report)
 
 
 async def load_report_for_write(session: AsyncSession, actor: Actor, report_id: str) -> Report:
     """For writes: HackerOne answers an unknown report id with 400 on `report_id`."""
     rid = parse_id(report_id)
-    report = (
-        await session.scalar(select(Report).where(Report.id == rid).with_for_update())
+    row = (
+        (await session.execute(REPORT_WITH_TO_ONES_FOR_UPDATE, {"report_id": rid})).first()
         if rid is not None
         else None
     )
-    if report is None or not actor.can_see(report.program_id):
+    if row is None or not actor.can_see(row[0].program_id):
         raise InvalidParameter("report_id")
+    report: Report = row[0]
+    Preloader.of(session).add(list(row[1:]))
     note(program_id=report.program_id, subject=f"Report#{report.id}")
     return report
 

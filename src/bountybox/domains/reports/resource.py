@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -77,6 +78,16 @@ class ReportBundle:
     guidances: dict[int, list[RemediationGuidance]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    # Objects many reports of a page share (their program, reporter, weakness, asset, inboxes)
+    # are rendered once and referenced from each report: rendered objects are never mutated.
+    rendered: dict[tuple[str, int], Json] = field(default_factory=dict)
+
+    def once(self, kind: str, id_: int, render: Callable[[], Json]) -> Json:
+        key = (kind, id_)
+        done = self.rendered.get(key)
+        if done is None:
+            done = self.rendered[key] = render()
+        return done
 
 
 # ---- leaf objects ----
@@ -314,21 +325,22 @@ TIMESTAMP_ATTRIBUTES = (
 )
 
 
+# A Monday at midnight UTC: business time is counted in whole weeks from it.
+_MONDAY = dt.datetime(2001, 1, 1, tzinfo=dt.UTC)
+_DAY_US = 86_400_000_000
+_WEEK_US = 7 * _DAY_US
+
+
+def _business_us_since_monday(at: dt.datetime) -> int:
+    weeks, rest = divmod((at - _MONDAY) // dt.timedelta(microseconds=1), _WEEK_US)
+    return weeks * 5 * _DAY_US + min(rest, 5 * _DAY_US)
+
+
 def business_seconds(start: dt.datetime | None, end: dt.datetime | None) -> int | None:
     """Seconds between two instants without Saturdays and Sundays (UTC), as the SLA timers count."""
     if start is None or end is None or end < start:
         return None
-    total = 0.0
-    cursor = start
-    while cursor < end:
-        next_midnight = (cursor + dt.timedelta(days=1)).replace(
-            hour=0, minute=0, second=0, microsecond=0
-        )
-        segment_end = min(next_midnight, end)
-        if cursor.weekday() < 5:
-            total += (segment_end - cursor).total_seconds()
-        cursor = segment_end
-    return int(total)
+    return (_business_us_since_monday(end) - _business_us_since_monday(start)) // 1_000_000
 
 
 def report_attributes(report: Report) -> Json:
@@ -391,7 +403,9 @@ def render_report(report: Report, bundle: ReportBundle, *, full: bool) -> Json:
     relationships: Json = {}
     reporter = pre.get(User, report.reporter_id)
     if reporter is not None:
-        relationships["reporter"] = {"data": render_user(reporter, stats=True)}
+        relationships["reporter"] = {
+            "data": bundle.once("reporter", reporter.id, lambda: render_user(reporter, stats=True))
+        }
     relationships["collaborators"] = {
         "data": [c for c in (render_collaborator(c, pre) for c in bundle.collaborators[rid]) if c]
     }
@@ -399,7 +413,11 @@ def render_report(report: Report, bundle: ReportBundle, *, full: bool) -> Json:
     if assignee is not None:
         relationships["assignee"] = {"data": assignee}
     program = pre.get(Program, report.program_id)
-    relationships["program"] = {"data": render_program_small(program) if program else None}
+    relationships["program"] = {
+        "data": bundle.once("program", program.id, lambda: render_program_small(program))
+        if program
+        else None
+    }
     severity = pre.get(Severity, report.severity_id)
     if severity is not None:
         relationships["severity"] = {"data": render_severity(severity)}
@@ -410,10 +428,14 @@ def render_report(report: Report, bundle: ReportBundle, *, full: bool) -> Json:
         }
     weakness = pre.get(Weakness, report.weakness_id)
     if weakness is not None:
-        relationships["weakness"] = {"data": render_weakness(weakness)}
+        relationships["weakness"] = {
+            "data": bundle.once("weakness", weakness.id, lambda: render_weakness(weakness))
+        }
     scope = pre.get(StructuredScope, report.structured_scope_id)
     if scope is not None:
-        relationships["structured_scope"] = {"data": render_structured_scope(scope)}
+        relationships["structured_scope"] = {
+            "data": bundle.once("scope", scope.id, lambda: render_structured_scope(scope))
+        }
     if full:
         campaign = pre.get(Campaign, report.campaign_id)
         relationships["campaign"] = {"data": render_campaign(campaign)} if campaign else None
@@ -428,7 +450,12 @@ def render_report(report: Report, bundle: ReportBundle, *, full: bool) -> Json:
         relationships["summaries"] = {
             "data": [render_summary(s, pre) for s in bundle.summaries[rid]]
         }
-    relationships["inboxes"] = {"data": [render_inbox(i) for i in bundle.inboxes[rid]]}
+    relationships["inboxes"] = {
+        "data": [
+            bundle.once("inbox", i.id, functools.partial(render_inbox, i))
+            for i in bundle.inboxes[rid]
+        ]
+    }
     if full:
         trigger = pre.get(Trigger, report.triggered_pre_submission_trigger_id)
         if trigger is not None:

@@ -153,7 +153,9 @@ async def create_comment(ctx: Context, id: str, body: CommentCreate) -> Json:
         report=report,
         comment_in=body.data.attributes,
     )
-    return await activity_document(ctx, activity)
+    return await activity_document(
+        ctx, activity, with_attachments=bool(body.data.attributes.attachment_ids)
+    )
 
 
 @router.endpoint("PUT", "/v1/reports/{id}/assignee", body=AssigneeUpdate)

@@ -36,12 +36,19 @@ def create_app(
         secret=settings.resolved_secret_key(),
     )
     webhooks.configure_sessions(state.sessionmaker, settings)
+    sandbox = None
+    if settings.sandbox:
+        from bountybox.sandbox import mount
+
+        sandbox = mount(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         from bountybox.worker.delivery import start_in_process
         from bountybox.worker.timers import timer_loop
 
+        if sandbox is not None:
+            await sandbox.start(state)
         timers = None
         if settings.timer_interval_seconds > 0:
             timers = asyncio.create_task(timer_loop(state, settings.timer_interval_seconds))
@@ -55,6 +62,13 @@ def create_app(
                 await timers
         await engine.dispose()
 
-    app = Starlette(routes=build_routes(all_endpoints(), raw_routes()), lifespan=lifespan)
+    extra_routes = sandbox.routes if sandbox is not None else []
+    app = Starlette(
+        routes=build_routes(all_endpoints(), [*raw_routes(), *extra_routes]),
+        middleware=sandbox.middleware if sandbox is not None else None,
+        lifespan=lifespan,
+    )
     app.state.bountybox = state
+    if sandbox is not None:
+        app.state.sandbox = sandbox.sandbox
     return app

@@ -6,7 +6,8 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 tokens_app = typer.Typer(no_args_is_help=True, help="Organization API tokens.")
+tls_app = typer.Typer(no_args_is_help=True, help="A local CA and certificate for HTTPS.")
 orgs_app = typer.Typer(no_args_is_help=True, help="Organizations.")
 programs_app = typer.Typer(no_args_is_help=True, help="Programs.")
 members_app = typer.Typer(no_args_is_help=True, help="Organization members.")
@@ -44,6 +46,7 @@ app.add_typer(mail_app, name="mail")
 app.add_typer(integrations_app, name="integrations")
 app.add_typer(hackers_app, name="hackers")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(tls_app, name="tls")
 webhooks_app = typer.Typer(no_args_is_help=True, help="Program webhooks and their deliveries.")
 app.add_typer(webhooks_app, name="webhooks")
 
@@ -91,19 +94,51 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Server processes.")] = 1,
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox", help="Sandbox mode: the /_sandbox/ control plane (docs/sandbox.md)."
+        ),
+    ] = False,
+    seed: Annotated[
+        str | None,
+        typer.Option(help="Sandbox seed pack loaded at start: demo, empty or a pack file."),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="Serve HTTPS with this certificate (PEM, chain first).")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="The certificate's private key.")] = None,
 ) -> None:
     """Apply migrations, then serve the API under /v1."""
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, SSLProtocols
     from granian.server import Server
 
-    db_upgrade()
+    if (tls_cert is None) != (tls_key is None):
+        _fail("--tls-cert and --tls-key go together")
+    for path in (tls_cert, tls_key):
+        if path is not None and not path.is_file():
+            _fail(f"no such file: {path}")
     settings = Settings()
+    sandbox_on = sandbox or settings.sandbox
+    if seed is not None and not sandbox_on:
+        _fail("--seed is a sandbox option: add --sandbox")
+    if sandbox_on and workers != 1:
+        _fail("sandbox mode keeps its state in the server process: run it with --workers 1")
     # Worker processes build their settings from the same environment.
     os.environ.setdefault("BOUNTYBOX_DATA_DIR", str(settings.data_dir))
-    typer.echo(
-        f"bountybox serving http://{host}:{port}/v1"
-        f" ({settings.resolved_database_url().split(':')[0]})"
-    )
+    sandbox_banner = None
+    if sandbox_on:
+        sandbox_banner = _prepare_sandbox(settings, seed)
+        settings = Settings()
+    db_upgrade()
+    scheme = "https" if tls_cert else "http"
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base_url = f"{scheme}://{shown_host}:{port}"
+    database = settings.resolved_database_url().split(":")[0]
+    if sandbox_banner is not None:
+        typer.echo(sandbox_banner(base_url, database))
+    else:
+        typer.echo(f"bountybox serving {base_url}/v1 ({database})")
     Server(
         "bountybox.asgi:make_app",
         factory=True,
@@ -112,7 +147,47 @@ def serve(
         workers=workers,
         interface=Interfaces.ASGI,
         log_level=settings.log_level,  # type: ignore[arg-type]
+        ssl_cert=tls_cert.resolve() if tls_cert else None,
+        ssl_key=tls_key.resolve() if tls_key else None,
+        # Older HackerOne clients (and their TLS stacks) still speak TLS 1.2.
+        ssl_protocol_min=SSLProtocols.tls12,
     ).serve()
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _prepare_sandbox(settings: Settings, seed: str | None) -> Callable[[str, str], str]:
+    """Turns sandbox mode on for the server process (through its environment), checks the seed
+    pack and fixes the control-plane token; returns the banner to print once the URL is known."""
+    import secrets
+
+    from bountybox import packs
+    from bountybox.packs.loader import pack_tokens
+    from bountybox.sandbox.banner import banner
+    from bountybox.sandbox.service import SANDBOX_TOKEN_KEY
+
+    seed = seed or settings.sandbox_seed or "demo"
+    if seed not in packs.available():
+        seed = str(Path(seed).resolve())
+    try:
+        pack = packs.named(seed) if seed in packs.available() else packs.read(Path(seed))
+    except AppError as error:
+        _fail(f"seed pack {seed}: {error.detail}")
+    token = settings.sandbox_token or secrets.token_urlsafe(24)
+    os.environ.update(
+        BOUNTYBOX_SANDBOX="true", BOUNTYBOX_SANDBOX_SEED=seed, BOUNTYBOX_SANDBOX_TOKEN=token
+    )
+    tokens = pack_tokens(pack, SANDBOX_TOKEN_KEY)
+
+    def render(base_url: str, database: str) -> str:
+        return banner(
+            base_url=base_url, sandbox_token=token, seed=seed, tokens=tokens, database=database
+        )
+
+    return render
 
 
 @app.command()
@@ -610,6 +685,25 @@ def integrations_add(
         return integration_gid(integration.id)
 
     typer.echo(f"added integration {run_in_session(work)}")
+
+
+@tls_app.command("create")
+def tls_create(
+    directory: Annotated[Path, typer.Option("--dir", help="Where the files are written.")],
+    host: Annotated[
+        list[str] | None,
+        typer.Option(help="Name or address the certificate is for (repeatable)."),
+    ] = None,
+) -> None:
+    """Write a local certificate authority (ca.pem) and a certificate for the hosts (cert.pem,
+    key.pem; by default api.hackerone.com and localhost) for `serve --tls-cert --tls-key`."""
+    from bountybox.tls import DEFAULT_HOSTS, create_ca_and_cert
+
+    files = create_ca_and_cert(directory, host or list(DEFAULT_HOSTS))
+    typer.echo(f"CA certificate (trust this one): {files.ca_cert}")
+    typer.echo(f"server certificate: {files.cert}")
+    typer.echo(f"server key: {files.key}")
+    typer.echo(f"serve: bountybox serve --tls-cert {files.cert} --tls-key {files.key}")
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     mail_from: str = "bountybox <no-reply@bountybox.local>"
 
+    # Sandbox mode (docs/sandbox.md): the /_sandbox/ control plane, faults and the inspector.
+    sandbox: bool = False
+    # The control plane's bearer token; generated (and printed) at start when unset.
+    sandbox_token: str | None = None
+    # The seed pack (a shipped pack's name or a pack file) loaded at start and by a bare reset.
+    sandbox_seed: str | None = None
+    # Requests the inspector keeps.
+    sandbox_requests_kept: int = Field(default=500, ge=1, le=100_000)
+
     @field_validator("rate_limit_exempt_tokens", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
@@ -65,10 +74,19 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
+    @model_validator(mode="after")
+    def _sandbox_defaults(self) -> Settings:
+        # Sandboxes deliver webhooks to receivers on the same machine unless told otherwise.
+        if self.sandbox and "webhooks_allow_private" not in self.model_fields_set:
+            self.webhooks_allow_private = True
+        return self
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite+aiosqlite:///{(self.data_dir / 'bountybox.db').resolve()}"
+        # A sandbox empties its database on every reset: never the installation's own file.
+        name = "sandbox.db" if self.sandbox else "bountybox.db"
+        return f"sqlite+aiosqlite:///{(self.data_dir / name).resolve()}"
 
     def resolved_secret_key(self) -> str:
         """The installation secret; kept in the data directory when not configured."""

@@ -20,6 +20,10 @@ class Clock:
         base = self._frozen if self._frozen is not None else dt.datetime.now(dt.UTC)
         return truncate_ms(base + self._offset)
 
+    @property
+    def frozen(self) -> bool:
+        return self._frozen is not None
+
     def freeze(self, at: dt.datetime) -> None:
         self._frozen = at.astimezone(dt.UTC)
         self._offset = dt.timedelta()

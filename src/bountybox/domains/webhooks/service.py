@@ -115,7 +115,7 @@ async def enqueue_activity(session: AsyncSession, activity: Activity) -> None:
     """Called by events.emit() for every recorded activity."""
     event = ACTIVITY_EVENTS.get(activity.type)
     if event is not None:
-        await _enqueue(session, event, activity)
+        await enqueue_event(session, event, activity)
 
 
 async def report_created(session: AsyncSession, report: Report) -> None:
@@ -135,13 +135,19 @@ async def report_created(session: AsyncSession, report: Report) -> None:
         created_at=report.created_at,
         updated_at=report.created_at,
     )
-    await _enqueue(session, WebhookEvent.REPORT_CREATED, activity)
+    await enqueue_event(session, WebhookEvent.REPORT_CREATED, activity)
 
 
-async def _enqueue(session: AsyncSession, event: WebhookEvent, activity: Activity) -> None:
+async def enqueue_event(
+    session: AsyncSession, event: WebhookEvent, activity: Activity
+) -> list[int]:
+    """Queues `event` about `activity` (stored, or transient like report_created's) for every
+    active webhook subscribed to it; returns their ids. Sandbox mode sends events on demand
+    through here."""
     webhook_ids = await repository.subscribed_webhook_ids(session, activity.program_id, event)
     if webhook_ids:
         session.info.setdefault(OUTBOX_KEY, []).append(QueuedEvent(event, webhook_ids, activity))
+    return webhook_ids
 
 
 @sa_event.listens_for(Session, "before_commit")

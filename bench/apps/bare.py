@@ -168,7 +168,10 @@ class Sqlite(Database):
             await conn.execute("BEGIN")
 
             async def fetch(sql: str, *args: Any, raw: bool = False) -> list[Any]:
-                cursor = await conn.execute(self.PLACEHOLDER.sub("?", sql), args)
+                # $1 -> ?1: SQLite's numbered parameters, so a statement may use one twice.
+                cursor = await conn.execute(
+                    self.PLACEHOLDER.sub(lambda m: f"?{m[0][1:]}", sql), args
+                )
                 rows = await cursor.fetchall()
                 return [tuple(r) for r in rows] if raw else [dict(r) for r in rows]
 

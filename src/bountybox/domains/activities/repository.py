@@ -134,12 +134,19 @@ MILLISECOND_TAIL_LIMIT = 1_000
 
 
 async def rest_of_millisecond(
-    session: AsyncSession, stmt: Select[Activity], updated_at: dt.datetime, after_id: int
+    session: AsyncSession,
+    stmt: Select[Activity],
+    page: list[Activity],
+    following: Activity | None,
 ) -> list[Activity]:
-    """The activities of the feed `stmt` (ordered by updated_at, id) that share `updated_at`
-    and come after `after_id`."""
+    """Clients continue strictly after meta.max_updated_at, so a page of the feed `stmt`
+    (ordered by updated_at, id) must not end inside a millisecond: the activities after `page`
+    that share its last one's updated_at (none when the next activity is later)."""
+    if following is None or following.updated_at != page[-1].updated_at:
+        return []
+    last = page[-1]
     rows = await session.scalars(
-        stmt.where(Activity.updated_at == updated_at, Activity.id > after_id).limit(
+        stmt.where(Activity.updated_at == last.updated_at, Activity.id > last.id).limit(
             MILLISECOND_TAIL_LIMIT
         )
     )

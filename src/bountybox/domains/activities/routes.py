@@ -64,17 +64,8 @@ async def list_incremental_activities(ctx: Context) -> Json:
         program.id, report_id=report_id, updated_after=updated_after, order_by=order_by
     )
     activities, following, total = await fetch_feed_page(ctx.session, stmt, page)
-    if (
-        following is not None
-        and sort_keys == [FeedSort.UPDATED_AT]
-        and order == "asc"
-        and following.updated_at == activities[-1].updated_at
-    ):
-        # Clients continue strictly after meta.max_updated_at: a page never ends inside a
-        # millisecond, or the rest of it would be skipped (docs/compatibility.md).
-        activities += await repository.rest_of_millisecond(
-            ctx.session, stmt, activities[-1].updated_at, activities[-1].id
-        )
+    if sort_keys == [FeedSort.UPDATED_AT] and order == "asc":
+        activities += await repository.rest_of_millisecond(ctx.session, stmt, activities, following)
     data = await rendered_activities(ctx, activities, with_report_id=True)
     max_updated = max((a.updated_at for a in activities), default=None)
     return ctx.list_document(data, page, total, meta={"max_updated_at": ts(max_updated)})

@@ -74,22 +74,6 @@ def visible(actor: Actor) -> ColumnElement[bool]:
     return Report.program_id.in_(actor.program_ids)
 
 
-async def load_report_for(session: AsyncSession, actor: Actor, report_id: str) -> Report:
-    """For reads: a missing and an invisible report both answer a bare 403, as HackerOne does.
-    The report's program, severity, weakness and asset come in the same statement (the document
-    renders them; the preloader finds them in the session)."""
-    rid = parse_id(report_id)
-    row = (
-        (await session.execute(REPORT_WITH_TO_ONES, {"report_id": rid})).first()
-        if rid is not None
-        else None
-    )
-    if row is None or not actor.can_see(row[0].program_id):
-        raise Forbidden()
-    Preloader.of(session).add(list(row[1:]))
-    return row[0]
-
-
 REPORT_WITH_TO_ONES = (
     select(Report, Program, Severity, Weakness, StructuredScope)
     .join(Program, Program.id == Report.program_id)
@@ -102,18 +86,36 @@ REPORT_WITH_TO_ONES = (
 REPORT_WITH_TO_ONES_FOR_UPDATE = REPORT_WITH_TO_ONES.with_for_update(of=Report)
 
 
+async def _visible_report(
+    session: AsyncSession, actor: Actor, report_id: str, *, for_update: bool
+) -> Report | None:
+    """The report with its program, severity, weakness and asset in one statement (documents
+    render them; the session's preloader keeps them), or None when missing or invisible."""
+    rid = parse_id(report_id)
+    if rid is None:
+        return None
+    stmt = REPORT_WITH_TO_ONES_FOR_UPDATE if for_update else REPORT_WITH_TO_ONES
+    row = (await session.execute(stmt, {"report_id": rid})).first()
+    if row is None or not actor.can_see(row[0].program_id):
+        return None
+    Preloader.of(session).add(list(row[1:]))
+    report: Report = row[0]
+    return report
+
+
+async def load_report_for(session: AsyncSession, actor: Actor, report_id: str) -> Report:
+    """For reads: a missing and an invisible report both answer a bare 403, as HackerOne does."""
+    report = await _visible_report(session, actor, report_id, for_update=False)
+    if report is None:
+        raise Forbidden()
+    return report
+
+
 async def load_report_for_write(session: AsyncSession, actor: Actor, report_id: str) -> Report:
     """For writes: HackerOne answers an unknown report id with 400 on `report_id`."""
-    rid = parse_id(report_id)
-    row = (
-        (await session.execute(REPORT_WITH_TO_ONES_FOR_UPDATE, {"report_id": rid})).first()
-        if rid is not None
-        else None
-    )
-    if row is None or not actor.can_see(row[0].program_id):
+    report = await _visible_report(session, actor, report_id, for_update=True)
+    if report is None:
         raise InvalidParameter("report_id")
-    report: Report = row[0]
-    Preloader.of(session).add(list(row[1:]))
     note(program_id=report.program_id, subject=f"Report#{report.id}")
     return report
 

@@ -6,10 +6,23 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bountybox.db.idset import ids_param, in_ids
+
 T = TypeVar("T")
+
+IDS = ids_param()
+# One statement per model, built once: building it per fetch cost more than running it.
+_BY_IDS: dict[type[Any], Select[Any]] = {}
+
+
+def _by_ids(model: type[Any]) -> Select[Any]:
+    statement = _BY_IDS.get(model)
+    if statement is None:
+        statement = _BY_IDS[model] = select(model).where(in_ids(model.id, IDS))
+    return statement
 
 
 class Preloader:
@@ -42,7 +55,7 @@ class Preloader:
     async def fetch(self) -> None:
         while self._wanted:
             model, ids = self._wanted.popitem()
-            rows = await self.session.scalars(select(model).where(model.id.in_(sorted(ids))))
+            rows = await self.session.scalars(_by_ids(model), {"ids": sorted(ids)})
             self.add(list(rows))
 
     def get(self, model: type[T], id_: int | None) -> T | None:

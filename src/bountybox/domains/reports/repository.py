@@ -25,12 +25,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import BindParameter
 
 from bountybox.core.audit import note
 from bountybox.core.auth import Actor
 from bountybox.core.errors import Forbidden, InvalidParameter
 from bountybox.core.jsonapi.query import parse_id
+from bountybox.db.idset import ids_param, in_ids
 from bountybox.db.models import (
     Activity,
     Address,
@@ -249,18 +249,18 @@ def order_by(query: ReportQuery) -> list[Any]:
     return columns
 
 
-IDS: BindParameter[int] = bindparam("ids", expanding=True)
+IDS = ids_param()
 
 # Children most reports do not have, each as the condition that finds the reports' rows. The
 # statements are built once: building them per request cost more than running them.
 RARE_CHILDREN: dict[str, ColumnElement[bool]] = {
-    "bounties": Bounty.report_id.in_(IDS),
-    "collaborators": ReportCollaborator.report_id.in_(IDS),
-    "custom_field_values": CustomFieldValue.report_id.in_(IDS),
-    "attachments": Attachment.report_id.in_(IDS),
-    "swags": Swag.report_id.in_(IDS),
-    "summaries": ReportSummary.report_id.in_(IDS),
-    "guidances": RemediationGuidance.report_id.in_(IDS),
+    "bounties": in_ids(Bounty.report_id, IDS),
+    "collaborators": in_ids(ReportCollaborator.report_id, IDS),
+    "custom_field_values": in_ids(CustomFieldValue.report_id, IDS),
+    "attachments": in_ids(Attachment.report_id, IDS),
+    "swags": in_ids(Swag.report_id, IDS),
+    "summaries": in_ids(ReportSummary.report_id, IDS),
+    "guidances": in_ids(RemediationGuidance.report_id, IDS),
 }
 # Which of them exist, in one statement.
 KINDS_PRESENT = union_all(
@@ -273,14 +273,14 @@ BUNDLE_STATEMENTS: dict[str, Any] = {
     "bounties": select(Bounty).where(RARE_CHILDREN["bounties"]).order_by(Bounty.id),
     "inboxes": select(report_inboxes.c.report_id, Inbox)
     .join(Inbox, Inbox.id == report_inboxes.c.inbox_id)
-    .where(report_inboxes.c.report_id.in_(IDS))
+    .where(in_ids(report_inboxes.c.report_id, IDS))
     .order_by(Inbox.id),
     "collaborators": select(ReportCollaborator).where(RARE_CHILDREN["collaborators"]),
     "custom_field_values": select(CustomFieldValue)
     .where(RARE_CHILDREN["custom_field_values"])
     .order_by(CustomFieldValue.id),
     "activities": select(Activity)
-    .where(Activity.report_id.in_(IDS))
+    .where(in_ids(Activity.report_id, IDS))
     .order_by(Activity.created_at.desc(), Activity.id.desc()),
     "attachments": select(Attachment).where(RARE_CHILDREN["attachments"]).order_by(Attachment.id),
     "swags": select(Swag).where(RARE_CHILDREN["swags"]).order_by(Swag.id),

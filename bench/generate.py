@@ -36,6 +36,7 @@ from sqlalchemy.engine import make_url
 from bountybox.core.auth import TokenKind, hash_secret, new_secret
 from bountybox.core.clock import Clock
 from bountybox.core.jsonapi.render import whole_money
+from bountybox.core.markdown import render_markdown
 from bountybox.db.base import Base, UTCDateTime
 from bountybox.db.engine import make_engine, session_factory
 from bountybox.db.migrate import upgrade
@@ -704,6 +705,8 @@ class Generator:
                     actor_user_id=actor,
                     actor_is_program=False,
                     message=message,
+                    # As the ORM writes it (db/models/activities.py): rendered once, stored.
+                    message_html=render_markdown(message),
                     internal=internal,
                     extra=extra,
                     refs=refs,
@@ -868,6 +871,7 @@ class Generator:
             )
         tracked = final in ("triaged", "resolved") and rng.random() < 0.3
         reference = f"SEC-{rid}" if tracked else None
+        text = self.vulnerability_information(asset, param, rid)
         batch.setdefault("reports", []).append(
             row(
                 "reports",
@@ -875,7 +879,8 @@ class Generator:
                 program_id=pid,
                 reporter_id=reporter,
                 title=TITLES[weakness_id % len(TITLES)].format(asset=asset),
-                vulnerability_information=self.vulnerability_information(asset, param, rid),
+                vulnerability_information=text,
+                vulnerability_information_html=render_markdown(text),
                 state=final,
                 created_at=created,
                 updated_at=state.get("updated_at", created),

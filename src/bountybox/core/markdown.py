@@ -153,3 +153,9 @@ def render_markdown(text: str | None) -> str | None:
     if len(text) > CACHEABLE_CHARS:
         return _render(text)
     return _render_cached(text)
+
+
+def html_of(stored: str | None, text: str | None) -> str | None:
+    """The HTML of a text whose rendering is stored when it is written (report texts, activity
+    messages): the stored HTML, or, for rows written before it was stored, the text rendered now."""
+    return stored if stored is not None else render_markdown(text)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bountybox.core.markdown import render_markdown
 from bountybox.db.base import Base, Id, IdMixin, UTCDateTime
 
 
@@ -25,6 +26,9 @@ class Activity(IdMixin, Base):
     # Set when the program itself acted (automated actions, bounty awards by the program).
     actor_is_program: Mapped[bool] = mapped_column(Boolean, default=False)
     message: Mapped[str | None] = mapped_column(Text)
+    # `message` rendered when it is written (below); NULL on rows older than migration 0009,
+    # which are rendered when read (`html_of`).
+    message_html: Mapped[str | None] = mapped_column(Text)
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     # Type-specific attributes rendered as they are (original_report_id, bounty_amount, ...).
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -32,3 +36,10 @@ class Activity(IdMixin, Base):
     refs: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+@event.listens_for(Activity.message, "set")
+def _render_message(target: Activity, value: str | None, _old: Any, _initiator: Any) -> None:
+    """Whenever the ORM sets a message, its HTML is rendered into the same write, so reads send
+    the stored HTML instead of rendering every message again."""
+    target.message_html = render_markdown(value)

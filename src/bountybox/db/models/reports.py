@@ -16,10 +16,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bountybox.core.markdown import render_markdown
 from bountybox.db.base import Base, Id, IdMixin, TimestampsMixin, UTCDateTime
 
 
@@ -57,6 +59,8 @@ class Report(IdMixin, Base):
     reporter_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), index=True)
     title: Mapped[str] = mapped_column(String(500))
     vulnerability_information: Mapped[str] = mapped_column(Text, default="")
+    # Rendered when written (below); NULL on rows older than migration 0009 (`html_of`).
+    vulnerability_information_html: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(40))
     # The state before a retest started, so a rejected retest can go back to it.
     pre_retest_state: Mapped[str | None] = mapped_column(String(40))
@@ -241,3 +245,9 @@ class RemediationGuidance(IdMixin, Base):
     message: Mapped[str | None] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+@event.listens_for(Report.vulnerability_information, "set")
+def _render_text(target: Report, value: str | None, _old: Any, _initiator: Any) -> None:
+    """The report's text is rendered when it is written, as activity messages are."""
+    target.vulnerability_information_html = render_markdown(value)

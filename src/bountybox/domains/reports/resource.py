@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bountybox.core.jsonapi.render import Json, money, resource, ts, whole_money
-from bountybox.core.markdown import render_markdown
+from bountybox.core.markdown import html_of, render_markdown
 from bountybox.db.models import (
     Activity,
     Address,
@@ -284,7 +284,7 @@ def render_activity(
 ) -> Json:
     attributes: Json = {
         "message": activity.message,
-        "message_html": render_markdown(activity.message),
+        "message_html": html_of(activity.message_html, activity.message),
         "created_at": ts(activity.created_at),
         "updated_at": ts(activity.updated_at),
         "internal": activity.internal,
@@ -347,7 +347,9 @@ def report_attributes(report: Report) -> Json:
     attributes: Json = {
         "title": report.title,
         "vulnerability_information": report.vulnerability_information,
-        "vulnerability_information_html": render_markdown(report.vulnerability_information),
+        "vulnerability_information_html": html_of(
+            report.vulnerability_information_html, report.vulnerability_information
+        ),
         "main_state": main_state(report.state),
         "state": report.state,
     }

@@ -55,6 +55,9 @@ class Preloader:
     async def fetch(self) -> None:
         while self._wanted:
             model, ids = self._wanted.popitem()
+            ids -= self._rows[model].keys()  # added since they were wanted
+            if not ids:
+                continue
             rows = await self.session.scalars(_by_ids(model), {"ids": sorted(ids)})
             self.add(list(rows))
 

@@ -74,32 +74,55 @@ def visible(actor: Actor) -> ColumnElement[bool]:
     return Report.program_id.in_(actor.program_ids)
 
 
+# Children most reports do not have, by the column that ties each to its report.
+RARE_CHILDREN: dict[str, Any] = {
+    "bounties": Bounty.report_id,
+    "collaborators": ReportCollaborator.report_id,
+    "custom_field_values": CustomFieldValue.report_id,
+    "attachments": Attachment.report_id,
+    "swags": Swag.report_id,
+    "summaries": ReportSummary.report_id,
+    "guidances": RemediationGuidance.report_id,
+}
+
 REPORT_WITH_TO_ONES = (
-    select(Report, Program, Severity, Weakness, StructuredScope)
+    select(Report, Program, Severity, Weakness, StructuredScope, User)
     .join(Program, Program.id == Report.program_id)
     .outerjoin(Severity, Severity.id == Report.severity_id)
     .outerjoin(Weakness, Weakness.id == Report.weakness_id)
     .outerjoin(StructuredScope, StructuredScope.id == Report.structured_scope_id)
+    .outerjoin(User, User.id == Report.reporter_id)
     .where(Report.id == bindparam("report_id"))
 )
+TO_ONES = 6
 # Writes lock the report row only (the joined rows are read, not locked).
 REPORT_WITH_TO_ONES_FOR_UPDATE = REPORT_WITH_TO_ONES.with_for_update(of=Report)
+# Reads also ask which of the rare children the report has, so its document reads only those.
+REPORT_FOR_READ = REPORT_WITH_TO_ONES.add_columns(
+    *(exists().where(column == Report.id).label(kind) for kind, column in RARE_CHILDREN.items())
+)
+# Where a read leaves the answer for `load_bundle` (which takes it: it holds for this read only).
+_CHILDREN_PRESENT = "bountybox.report_children_present"
 
 
 async def _visible_report(
     session: AsyncSession, actor: Actor, report_id: str, *, for_update: bool
 ) -> Report | None:
-    """The report with its program, severity, weakness and asset in one statement (documents
-    render them; the session's preloader keeps them), or None when missing or invisible."""
+    """The report with its program, severity, weakness, asset and reporter in one statement
+    (documents render them; the session's preloader keeps them), or None when missing or
+    invisible."""
     rid = parse_id(report_id)
     if rid is None:
         return None
-    stmt = REPORT_WITH_TO_ONES_FOR_UPDATE if for_update else REPORT_WITH_TO_ONES
+    stmt = REPORT_WITH_TO_ONES_FOR_UPDATE if for_update else REPORT_FOR_READ
     row = (await session.execute(stmt, {"report_id": rid})).first()
     if row is None or not actor.can_see(row[0].program_id):
         return None
-    Preloader.of(session).add(list(row[1:]))
+    Preloader.of(session).add(list(row[1:TO_ONES]))
     report: Report = row[0]
+    if not for_update:
+        present = {kind for kind, flag in zip(RARE_CHILDREN, row[TO_ONES:], strict=True) if flag}
+        session.info.setdefault(_CHILDREN_PRESENT, {})[report.id] = present
     return report
 
 
@@ -251,42 +274,38 @@ def order_by(query: ReportQuery) -> list[Any]:
 
 IDS = ids_param()
 
-# Children most reports do not have, each as the condition that finds the reports' rows. The
-# statements are built once: building them per request cost more than running them.
-RARE_CHILDREN: dict[str, ColumnElement[bool]] = {
-    "bounties": in_ids(Bounty.report_id, IDS),
-    "collaborators": in_ids(ReportCollaborator.report_id, IDS),
-    "custom_field_values": in_ids(CustomFieldValue.report_id, IDS),
-    "attachments": in_ids(Attachment.report_id, IDS),
-    "swags": in_ids(Swag.report_id, IDS),
-    "summaries": in_ids(ReportSummary.report_id, IDS),
-    "guidances": in_ids(RemediationGuidance.report_id, IDS),
+IDS = ids_param()
+# The statements are built once: building them per request cost more than running them.
+OF_REPORTS: dict[str, ColumnElement[bool]] = {
+    kind: in_ids(column, IDS) for kind, column in RARE_CHILDREN.items()
 }
-# Which of them exist, in one statement.
+# Which rare children the reports of a page have, in one statement.
 KINDS_PRESENT = union_all(
     *(
         select(literal(kind)).where(exists().where(condition))
-        for kind, condition in RARE_CHILDREN.items()
+        for kind, condition in OF_REPORTS.items()
     )
 )
 BUNDLE_STATEMENTS: dict[str, Any] = {
-    "bounties": select(Bounty).where(RARE_CHILDREN["bounties"]).order_by(Bounty.id),
+    "bounties": select(Bounty).where(OF_REPORTS["bounties"]).order_by(Bounty.id),
     "inboxes": select(report_inboxes.c.report_id, Inbox)
     .join(Inbox, Inbox.id == report_inboxes.c.inbox_id)
     .where(in_ids(report_inboxes.c.report_id, IDS))
     .order_by(Inbox.id),
-    "collaborators": select(ReportCollaborator).where(RARE_CHILDREN["collaborators"]),
+    "collaborators": select(ReportCollaborator).where(OF_REPORTS["collaborators"]),
     "custom_field_values": select(CustomFieldValue)
-    .where(RARE_CHILDREN["custom_field_values"])
+    .where(OF_REPORTS["custom_field_values"])
     .order_by(CustomFieldValue.id),
-    "activities": select(Activity)
+    # With their actors, so the users of a report's history need no statement of their own.
+    "activities": select(Activity, User)
+    .outerjoin(User, User.id == Activity.actor_user_id)
     .where(in_ids(Activity.report_id, IDS))
     .order_by(Activity.created_at.desc(), Activity.id.desc()),
-    "attachments": select(Attachment).where(RARE_CHILDREN["attachments"]).order_by(Attachment.id),
-    "swags": select(Swag).where(RARE_CHILDREN["swags"]).order_by(Swag.id),
-    "summaries": select(ReportSummary).where(RARE_CHILDREN["summaries"]).order_by(ReportSummary.id),
+    "attachments": select(Attachment).where(OF_REPORTS["attachments"]).order_by(Attachment.id),
+    "swags": select(Swag).where(OF_REPORTS["swags"]).order_by(Swag.id),
+    "summaries": select(ReportSummary).where(OF_REPORTS["summaries"]).order_by(ReportSummary.id),
     "guidances": select(RemediationGuidance)
-    .where(RARE_CHILDREN["guidances"])
+    .where(OF_REPORTS["guidances"])
     .order_by(RemediationGuidance.id),
 }
 
@@ -313,7 +332,10 @@ async def load_bundle(
         if full:
             pre.want(Campaign, report.campaign_id)
             pre.want(Trigger, report.triggered_pre_submission_trigger_id)
-    if len(ids) == 1:
+    known: dict[int, set[str]] = session.info.pop(_CHILDREN_PRESENT, {})
+    if len(ids) == 1 and ids[0] in known:
+        present = known[ids[0]]
+    elif len(ids) == 1:
         present = set(await session.scalars(KINDS_PRESENT, {"ids": ids}))
     else:
         present = {"bounties", "collaborators", "custom_field_values"}
@@ -357,7 +379,11 @@ async def _load_full(
     present: set[str],
 ) -> None:
     pre = bundle.pre
-    activities = list(await session.scalars(BUNDLE_STATEMENTS["activities"], binds))
+    activities = []
+    for activity, actor in await session.execute(BUNDLE_STATEMENTS["activities"], binds):
+        activities.append(activity)
+        if actor is not None:
+            pre.add([actor])
     for activity in activities:
         assert activity.report_id is not None
         bundle.activities[activity.report_id].append(activity)

@@ -599,6 +599,26 @@ class Generator:
                     updated_at=at,
                 ),
             )
+            if oid == self.programs[0].organization_id:
+                # The benchmark's organization (that of the first, biggest program) has a webhook
+                # on each program, subscribed to every event: every write of a benchmark also
+                # writes its outbox row. Nothing delivers them during a run (bench/run serves
+                # without the webhook worker; bench/webhooks.py measures delivery).
+                add(
+                    "webhooks",
+                    row(
+                        "webhooks",
+                        id=self.new_id("webhooks"),
+                        program_id=pid,
+                        url="http://127.0.0.1:9/bench",
+                        secret="bench",
+                        events=dumps([]),
+                        active=True,
+                        consecutive_failures=0,
+                        created_at=at,
+                        updated_at=at,
+                    ),
+                )
             add(
                 "custom_field_attributes",
                 row(

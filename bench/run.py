@@ -697,6 +697,8 @@ def bountybox_server(options: Options, manifest: Manifest) -> Server:
         "BOUNTYBOX_RATE_LIMIT_EXEMPT_TOKENS": ",".join(
             t.split(":", 1)[0] for t in (manifest.token, manifest.hacker_token)
         ),
+        # The writes queue their webhook deliveries in the outbox; none are sent during the run.
+        "BOUNTYBOX_WEBHOOKS_WORKER": "false",
     }
     if options.redis_url:
         env["BOUNTYBOX_REDIS_URL"] = options.redis_url

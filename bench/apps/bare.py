@@ -1,9 +1,10 @@
 """The bare app: `GET /v1/reports/{id}` written by hand on Starlette, running the statements
 bountybox runs for that endpoint (the token with its admin flag and the organization's program
-ids; the report joined with its program, severity, weakness and asset; which rarely present
-children exist, then those; the inboxes; the activities; one query per kind of related row still
-missing), without a transaction on PostgreSQL and in one on SQLite, as bountybox reads, straight
-on asyncpg (or sqlite3 through aiosqlite), and encoding a document of the same shape with orjson.
+ids; the report joined with its program, severity, weakness, asset and reporter, and which rarely
+present children exist; those children; the inboxes; the activities with their actors; one query
+per kind of related row still missing), without a transaction on PostgreSQL and in one on
+SQLite, as bountybox reads, straight on asyncpg (or sqlite3 through aiosqlite), and encoding a
+document of the same shape with orjson.
 No ORM, no endpoint layer, no rate limiter, no markdown rendering: what is left is the database
 round trips and the JSON, the least a Python server can do for this response.
 
@@ -203,8 +204,9 @@ RARE = {
     "remediation_guidances": "SELECT remediation_guidances.* FROM remediation_guidances"
     " WHERE remediation_guidances.report_id IN ($1) ORDER BY remediation_guidances.id",
 }
-KINDS_PRESENT = " UNION ALL ".join(
-    f"SELECT '{table}' AS kind WHERE EXISTS (SELECT 1 FROM {table} WHERE report_id IN ($1))"
+# Asked in the report's own statement, as columns after its tables'.
+KINDS_PRESENT = ", ".join(
+    f"EXISTS (SELECT 1 FROM {table} WHERE {table}.report_id = reports.id) AS {table}"
     for table in RARE
 )
 TO_ONES = {
@@ -212,6 +214,7 @@ TO_ONES = {
     "severities": "severity_id",
     "weaknesses": "weakness_id",
     "structured_scopes": "structured_scope_id",
+    "users": "reporter_id",
 }
 
 
@@ -239,17 +242,19 @@ async def get_report(request: Request) -> Response:
         if not token["admin"]:
             return forbidden()
         visible = {int(i) for i in (token["program_ids"] or "").split(",") if i}
-        # The report and its program, severity, weakness and asset in one statement, as
-        # bountybox reads them; the row is split by each table's columns.
+        # The report and its program, severity, weakness, asset and reporter, and which rare
+        # children it has, in one statement, as bountybox reads them; the row is split by each
+        # table's columns.
         tables = ["reports", *TO_ONES]
         columns = request.app.state.columns
         rows = await fetch(
-            f"SELECT {', '.join(f'{t}.*' for t in tables)} FROM reports"
+            f"SELECT {', '.join(f'{t}.*' for t in tables)}, {KINDS_PRESENT} FROM reports"
             " JOIN programs ON programs.id = reports.program_id"
             " LEFT OUTER JOIN severities ON severities.id = reports.severity_id"
             " LEFT OUTER JOIN weaknesses ON weaknesses.id = reports.weakness_id"
             " LEFT OUTER JOIN structured_scopes"
             " ON structured_scopes.id = reports.structured_scope_id"
+            " LEFT OUTER JOIN users ON users.id = reports.reporter_id"
             " WHERE reports.id = $1",
             int(request.path_params["id"]),
             raw=True,
@@ -262,6 +267,7 @@ async def get_report(request: Request) -> Response:
             names = columns[table]
             parts[table] = dict(zip(names, rows[0][start : start + len(names)], strict=True))
             start += len(names)
+        present = {table for table, flag in zip(RARE, rows[0][start:], strict=True) if flag}
         report = parts["reports"]
         if report["program_id"] not in visible:
             return forbidden()
@@ -278,7 +284,6 @@ async def get_report(request: Request) -> Response:
                 wanted.setdefault(table, set()).add(id_)
 
         for table, column in (
-            ("users", "reporter_id"),
             ("users", "assignee_user_id"),
             ("groups", "assignee_group_id"),
             ("campaigns", "campaign_id"),
@@ -286,7 +291,6 @@ async def get_report(request: Request) -> Response:
         ):
             want(table, report[column])
 
-        present = {r["kind"] for r in await fetch(KINDS_PRESENT, rid)}
         rare = {table: await fetch(RARE[table], rid) if table in present else [] for table in RARE}
         bounties = rare["bounties"]
         collaborators = rare["report_collaborators"]
@@ -306,11 +310,20 @@ async def get_report(request: Request) -> Response:
             want("users", c["user_id"])
         for v in values:
             want("custom_field_attributes", v["custom_field_attribute_id"])
-        activities = await fetch(
-            "SELECT activities.* FROM activities WHERE activities.report_id IN ($1)"
+        activities = []
+        width = len(columns["activities"])
+        for r in await fetch(
+            "SELECT activities.*, users.* FROM activities"
+            " LEFT OUTER JOIN users ON users.id = activities.actor_user_id"
+            " WHERE activities.report_id IN ($1)"
             " ORDER BY activities.created_at DESC, activities.id DESC",
             rid,
-        )
+            raw=True,
+        ):
+            activities.append(dict(zip(columns["activities"], r[:width], strict=True)))
+            actor = dict(zip(columns["users"], r[width:], strict=True))
+            if actor["id"] is not None:
+                loaded.setdefault("users", {})[actor["id"]] = actor
         refs: list[Row] = []
         for a in activities:
             if a["actor_is_program"]:
@@ -426,7 +439,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
                     table,
                 )
             ]
-            for table in ["reports", *TO_ONES]
+            for table in ["reports", "activities", *TO_ONES]
         }
     yield
     await database.close()

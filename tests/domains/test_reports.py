@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bountybox.db.models import (
     Activity,
+    ApiToken,
     Bounty,
     CustomFieldAttribute,
     CustomFieldValue,
@@ -914,3 +915,34 @@ async def test_bad_comment_bodies_write_nothing(
     assert await count(session, Activity) == 0
     await session.refresh(report)
     assert report.last_program_activity_at is None
+
+
+async def test_a_comment_costs_six_statements(
+    session: AsyncSession,
+    client: httpx.AsyncClient,
+    world: dict[str, Any],
+    query_counter: QueryCounter,
+) -> None:
+    """The token; the report locked, with its to-ones and the acting user (the answer renders
+    them); the activity; the program's webhooks; the report's activity timestamps; the audit
+    item."""
+    report = await make_report(session, world["program"], reporter=world["hacker"])
+    token = world["token"]
+
+    query_counter.count = 0
+    response = await client.post(
+        f"/v1/reports/{report.id}/activities",
+        json={
+            "data": {"type": "activity-comment", "attributes": {"message": "hi", "internal": True}}
+        },
+        auth=token.auth,
+    )
+
+    statements = query_counter.count
+    assert response.status_code == 201, response.text
+    actor = response.json()["data"]["relationships"]["actor"]["data"]
+    api_user = await session.scalar(
+        select(ApiToken.user_id).where(ApiToken.identifier == token.identifier)
+    )
+    assert actor["id"] == str(api_user)
+    assert statements == 6, query_counter.statements[-statements:]

@@ -25,6 +25,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bountybox.core.audit import note
 from bountybox.core.auth import Actor
@@ -95,8 +96,14 @@ REPORT_WITH_TO_ONES = (
     .where(Report.id == bindparam("report_id"))
 )
 TO_ONES = 6
-# Writes lock the report row only (the joined rows are read, not locked).
-REPORT_WITH_TO_ONES_FOR_UPDATE = REPORT_WITH_TO_ONES.with_for_update(of=Report)
+# Writes lock the report row only (the joined rows are read, not locked), and bring the acting
+# user too: the answer to a comment or a state change renders its actor.
+ACTING_USER = aliased(User)
+REPORT_WITH_TO_ONES_FOR_UPDATE = (
+    REPORT_WITH_TO_ONES.add_columns(ACTING_USER)
+    .outerjoin(ACTING_USER, ACTING_USER.id == bindparam("actor_user_id"))
+    .with_for_update(of=Report)
+)
 # Reads also ask which of the rare children the report has, so its document reads only those.
 REPORT_FOR_READ = REPORT_WITH_TO_ONES.add_columns(
     *(exists().where(column == Report.id).label(kind) for kind, column in RARE_CHILDREN.items())
@@ -110,16 +117,19 @@ async def _visible_report(
 ) -> Report | None:
     """The report with its program, severity, weakness, asset and reporter in one statement
     (documents render them; the session's preloader keeps them), or None when missing or
-    invisible."""
+    invisible. A read also learns which rare children the report has, a write its actor."""
     rid = parse_id(report_id)
     if rid is None:
         return None
-    stmt = REPORT_WITH_TO_ONES_FOR_UPDATE if for_update else REPORT_FOR_READ
-    row = (await session.execute(stmt, {"report_id": rid})).first()
+    if for_update:
+        binds = {"report_id": rid, "actor_user_id": actor.user_id}
+        row = (await session.execute(REPORT_WITH_TO_ONES_FOR_UPDATE, binds)).first()
+    else:
+        row = (await session.execute(REPORT_FOR_READ, {"report_id": rid})).first()
     if row is None or not actor.can_see(row[0].program_id):
         return None
-    Preloader.of(session).add(list(row[1:TO_ONES]))
     report: Report = row[0]
+    Preloader.of(session).add(list(row[1:] if for_update else row[1:TO_ONES]))
     if not for_update:
         present = {kind for kind, flag in zip(RARE_CHILDREN, row[TO_ONES:], strict=True) if flag}
         session.info.setdefault(_CHILDREN_PRESENT, {})[report.id] = present

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, delete, func, insert, or_, select, update
+from sqlalchemy import Select, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bountybox.core.errors import NotFound
@@ -27,14 +27,16 @@ PENDING = DeliveryState.PENDING.value
 # ---- the outbox ----
 
 
+# Every recorded activity runs it: built once (building it per call cost as much as running it).
+ACTIVE_WEBHOOKS = select(Webhook.id, Webhook.events).where(
+    Webhook.program_id == bindparam("program_id"), Webhook.active.is_(True)
+)
+
+
 async def subscribed_webhook_ids(session: AsyncSession, program_id: int, event: str) -> list[int]:
     """Active webhooks of the program that want the event (an empty list of events wants all).
     One indexed query: a program without webhooks costs nothing more on the write path."""
-    rows = await session.execute(
-        select(Webhook.id, Webhook.events).where(
-            Webhook.program_id == program_id, Webhook.active.is_(True)
-        )
-    )
+    rows = await session.execute(ACTIVE_WEBHOOKS, {"program_id": program_id})
     return [id_ for id_, events in rows if not events or event in events]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from bountybox.core.jsonapi.render import Json, money, resource, ts, whole_money
 from bountybox.core.markdown import html_of, render_markdown
+from bountybox.db.base import loaded
 from bountybox.db.models import (
     Activity,
     Address,
@@ -94,26 +95,28 @@ class ReportBundle:
 
 
 def render_severity(severity: Severity) -> Json:
+    value = loaded(severity)
     attributes: Json = {
-        "rating": severity.rating,
-        "author_type": severity.author_type,
-        "user_id": severity.user_id,
-        "created_at": ts(severity.created_at),
+        "rating": value("rating"),
+        "author_type": value("author_type"),
+        "user_id": value("user_id"),
+        "created_at": ts(value("created_at")),
     }
-    if severity.score is not None:
-        attributes["score"] = severity.score
-    metrics = severity.metrics or {}
-    if severity.calculation_method == "cvss_4_0":
+    if (score := value("score")) is not None:
+        attributes["score"] = score
+    metrics = value("metrics") or {}
+    method = value("calculation_method")
+    if method == "cvss_4_0":
         attributes["cvss_4_0_metric_set"] = dict(metrics)
     else:
         attributes.update(metrics)
-    if severity.calculation_method is not None and severity.calculation_method != "manual":
-        attributes["calculation_method"] = severity.calculation_method
-    if severity.cvss_vector_string is not None:
-        attributes["cvss_vector_string"] = severity.cvss_vector_string
-    if severity.message:
-        attributes["message"] = severity.message
-    return resource("severity", severity.id, attributes)
+    if method is not None and method != "manual":
+        attributes["calculation_method"] = method
+    if (vector := value("cvss_vector_string")) is not None:
+        attributes["cvss_vector_string"] = vector
+    if message := value("message"):
+        attributes["message"] = message
+    return resource("severity", value("id"), attributes)
 
 
 def render_attachment(attachment: Attachment, url: AttachmentUrl) -> Json:
@@ -267,10 +270,11 @@ def render_ref(name: str, ref_id: int, pre: Preloader) -> Json | None:
 
 
 def render_actor(activity: Activity, pre: Preloader) -> Json | None:
-    if activity.actor_is_program:
-        program = pre.get(Program, activity.program_id)
+    value = loaded(activity)
+    if value("actor_is_program"):
+        program = pre.get(Program, value("program_id"))
         return render_program_small(program) if program else None
-    user = pre.get(User, activity.actor_user_id)
+    user = pre.get(User, value("actor_user_id"))
     return render_user(user) if user else None
 
 
@@ -282,28 +286,32 @@ def render_activity(
     *,
     with_report_id: bool = False,
 ) -> Json:
+    value = loaded(activity)
+    message = value("message")
+    type_ = value("type")
     attributes: Json = {
-        "message": activity.message,
-        "message_html": html_of(activity.message_html, activity.message),
-        "created_at": ts(activity.created_at),
-        "updated_at": ts(activity.updated_at),
-        "internal": activity.internal,
+        "message": message,
+        "message_html": html_of(value("message_html"), message),
+        "created_at": ts(value("created_at")),
+        "updated_at": ts(value("updated_at")),
+        "internal": value("internal"),
     }
-    attributes.update(activity.extra or {})
+    attributes.update(value("extra") or {})
     if with_report_id:
-        attributes["report_id"] = str(activity.report_id) if activity.report_id else None
+        report_id = value("report_id")
+        attributes["report_id"] = str(report_id) if report_id else None
     relationships: Json = {"actor": {"data": render_actor(activity, pre)}}
-    for name, ref_id in (activity.refs or {}).items():
+    for name, ref_id in (value("refs") or {}).items():
         rendered = render_ref(name, ref_id, pre)
         if rendered is not None:
             # HackerOne shows this one bare, without `data` (conventions §3.3); clients follow.
-            bare = name == "program" and activity.type in BARE_PROGRAM_ACTIVITIES
+            bare = name == "program" and type_ in BARE_PROGRAM_ACTIVITIES
             relationships[name] = rendered if bare else {"data": rendered}
-    if attachments or activity.type == "activity-comment":
+    if attachments or type_ == "activity-comment":
         relationships["attachments"] = {
             "data": [render_attachment(a, attachment_url) for a in attachments]
         }
-    return resource(activity.type, activity.id, attributes, relationships)
+    return resource(type_, value("id"), attributes, relationships)
 
 
 # ---- the report ----
@@ -344,44 +352,46 @@ def business_seconds(start: dt.datetime | None, end: dt.datetime | None) -> int 
 
 
 def report_attributes(report: Report) -> Json:
+    value = loaded(report)
+    text = value("vulnerability_information")
+    state = value("state")
     attributes: Json = {
-        "title": report.title,
-        "vulnerability_information": report.vulnerability_information,
-        "vulnerability_information_html": html_of(
-            report.vulnerability_information_html, report.vulnerability_information
-        ),
-        "main_state": main_state(report.state),
-        "state": report.state,
+        "title": value("title"),
+        "vulnerability_information": text,
+        "vulnerability_information_html": html_of(value("vulnerability_information_html"), text),
+        "main_state": main_state(state),
+        "state": state,
     }
     for name in TIMESTAMP_ATTRIBUTES:
-        attributes[name] = ts(getattr(report, name))
-    submitted = report.submitted_at or report.created_at
-    resolved_at = report.closed_at if report.state == "resolved" else None
+        attributes[name] = ts(value(name))
+    submitted = value("submitted_at") or value("created_at")
+    resolved_at = value("closed_at") if state == "resolved" else None
+    original_report_id = value("original_report_id")
     attributes.update(
         {
-            "issue_tracker_reference_id": report.issue_tracker_reference_id,
-            "issue_tracker_reference_url": report.issue_tracker_reference_url,
-            "cve_ids": list(report.cve_ids or []),
-            "source": report.source,
-            "report_tags": list(report.report_tags or []),
-            "original_report_id": str(report.original_report_id)
-            if report.original_report_id
-            else None,
-            "hai_is_priority": report.hai_is_priority,
-            "hai_is_priority_reason": report.hai_is_priority_reason,
-            "ineligible_for_bounty": report.ineligible_for_bounty,
+            "issue_tracker_reference_id": value("issue_tracker_reference_id"),
+            "issue_tracker_reference_url": value("issue_tracker_reference_url"),
+            "cve_ids": list(value("cve_ids") or []),
+            "source": value("source"),
+            "report_tags": list(value("report_tags") or []),
+            "original_report_id": str(original_report_id) if original_report_id else None,
+            "hai_is_priority": value("hai_is_priority"),
+            "hai_is_priority_reason": value("hai_is_priority_reason"),
+            "ineligible_for_bounty": value("ineligible_for_bounty"),
             "timer_bounty_awarded_elapsed_time": business_seconds(
-                submitted, report.bounty_awarded_at
+                submitted, value("bounty_awarded_at")
             ),
-            "timer_bounty_awarded_miss_at": ts(report.timer_bounty_awarded_miss_at),
-            "timer_first_program_response_miss_at": ts(report.timer_first_program_response_miss_at),
+            "timer_bounty_awarded_miss_at": ts(value("timer_bounty_awarded_miss_at")),
+            "timer_first_program_response_miss_at": ts(
+                value("timer_first_program_response_miss_at")
+            ),
             "timer_first_program_response_elapsed_time": business_seconds(
-                submitted, report.first_program_activity_at
+                submitted, value("first_program_activity_at")
             ),
-            "timer_report_resolved_miss_at": ts(report.timer_report_resolved_miss_at),
+            "timer_report_resolved_miss_at": ts(value("timer_report_resolved_miss_at")),
             "timer_report_resolved_elapsed_time": business_seconds(submitted, resolved_at),
-            "timer_report_triage_miss_at": ts(report.timer_report_triage_miss_at),
-            "timer_report_triage_elapsed_time": business_seconds(submitted, report.triaged_at),
+            "timer_report_triage_miss_at": ts(value("timer_report_triage_miss_at")),
+            "timer_report_triage_elapsed_time": business_seconds(submitted, value("triaged_at")),
         }
     )
     return attributes

@@ -4,6 +4,7 @@ and on the user endpoints."""
 from __future__ import annotations
 
 from bountybox.core.jsonapi.render import Json, resource, ts
+from bountybox.db.base import loaded
 from bountybox.db.models import User
 
 DEFAULT_AVATAR = "/assets/avatars/default.png"
@@ -11,27 +12,28 @@ PICTURE_SIZES = ("62x62", "82x82", "110x110", "260x260")
 
 
 def profile_picture(user: User) -> dict[str, str]:
-    url = user.profile_picture_url or DEFAULT_AVATAR
+    url = loaded(user)("profile_picture_url") or DEFAULT_AVATAR
     return dict.fromkeys(PICTURE_SIZES, url)
 
 
 def user_attributes(user: User, *, stats: bool = False) -> Json:
+    value = loaded(user)  # users are rendered wherever activities are: a hot path
     attributes: Json = {
-        "username": user.username,
-        "name": user.name,
-        "disabled": user.disabled,
-        "created_at": ts(user.created_at),
+        "username": value("username"),
+        "name": value("name"),
+        "disabled": value("disabled"),
+        "created_at": ts(value("created_at")),
         "profile_picture": profile_picture(user),
     }
     if stats:
-        attributes["reputation"] = user.reputation
-        attributes["signal"] = user.signal
-        attributes["impact"] = user.impact
+        attributes["reputation"] = value("reputation")
+        attributes["signal"] = value("signal")
+        attributes["impact"] = value("impact")
     return attributes
 
 
 def render_user(user: User, *, stats: bool = False, relationships: Json | None = None) -> Json:
-    return resource("user", user.id, user_attributes(user, stats=stats), relationships)
+    return resource("user", loaded(user)("id"), user_attributes(user, stats=stats), relationships)
 
 
 def render_user_profile(user: User, participating_programs: list[Json]) -> Json:

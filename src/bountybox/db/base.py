@@ -41,6 +41,13 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return aware.replace(tzinfo=None)
         return aware
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        # asyncpg returns `timestamptz` as aware UTC datetimes whatever the session's time zone:
+        # nothing to convert, and a list page reads over a thousand of them.
+        if dialect.name == "postgresql" and dialect.driver == "asyncpg":
+            return None
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:  # noqa: ARG002
         if value is None:
             return None

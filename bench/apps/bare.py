@@ -1,12 +1,12 @@
 """The bare app: `GET /v1/reports/{id}` written by hand on Starlette, running the statements
 bountybox runs for that endpoint (the token with its admin flag and the organization's program
 ids; the report joined with its program, severity, weakness, asset and reporter, and which rarely
-present children exist; those children; the inboxes; the activities with their actors; one query
-per kind of related row still missing), without a transaction on PostgreSQL and in one on
-SQLite, as bountybox reads, straight on asyncpg (or sqlite3 through aiosqlite), and encoding a
-document of the same shape with orjson.
-No ORM, no endpoint layer, no rate limiter, no markdown rendering: what is left is the database
-round trips and the JSON, the least a Python server can do for this response.
+present children exist; those children; the inboxes; the activities; one query per kind of
+related row still missing), without a transaction on PostgreSQL and in one on SQLite, as
+bountybox reads, straight on asyncpg (or sqlite3 through aiosqlite), and encoding a document of
+the same shape with orjson. No ORM, no endpoint layer, no rate limiter, no markdown rendering:
+what is left is the database round trips and the JSON, the least a Python server can do for this
+response.
 
     BENCH_DATABASE_URL=postgresql://... granian --interface asgi bench.apps.bare:app
 """
@@ -310,20 +310,11 @@ async def get_report(request: Request) -> Response:
             want("users", c["user_id"])
         for v in values:
             want("custom_field_attributes", v["custom_field_attribute_id"])
-        activities = []
-        width = len(columns["activities"])
-        for r in await fetch(
-            "SELECT activities.*, users.* FROM activities"
-            " LEFT OUTER JOIN users ON users.id = activities.actor_user_id"
-            " WHERE activities.report_id IN ($1)"
+        activities = await fetch(
+            "SELECT activities.* FROM activities WHERE activities.report_id IN ($1)"
             " ORDER BY activities.created_at DESC, activities.id DESC",
             rid,
-            raw=True,
-        ):
-            activities.append(dict(zip(columns["activities"], r[:width], strict=True)))
-            actor = dict(zip(columns["users"], r[width:], strict=True))
-            if actor["id"] is not None:
-                loaded.setdefault("users", {})[actor["id"]] = actor
+        )
         refs: list[Row] = []
         for a in activities:
             if a["actor_is_program"]:
@@ -439,7 +430,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
                     table,
                 )
             ]
-            for table in ["reports", "activities", *TO_ONES]
+            for table in ["reports", *TO_ONES]
         }
     yield
     await database.close()

@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bountybox.core import pagination
+from bountybox.core.jsonapi import query
 from bountybox.db.models import (
     Activity,
     ApiToken,
@@ -318,6 +320,45 @@ async def test_sort_orders_by_each_key_and_direction(
     assert await list_ids(
         client, token, {**base, "sort": "reports.triaged_at,-reports.created_at"}
     ) == [str(r2.id), str(r1.id), str(r3.id)]
+
+
+@pytest.mark.parametrize("count", [10, 12])
+async def test_a_list_past_the_rows_page_numbers_reach_has_no_last_link(
+    session: AsyncSession,
+    client: httpx.AsyncClient,
+    world: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    count: int,
+) -> None:
+    """Page numbers reach the first MAX_OFFSET rows (10,000; 10 here): the count stops there,
+    and a list longer than that links `next` but no `last`, which could not be requested."""
+    monkeypatch.setattr(query, "MAX_OFFSET", 10)
+    monkeypatch.setattr(pagination, "MAX_OFFSET", 10)
+    for i in range(count):
+        await make_report(
+            session,
+            world["program"],
+            reporter=world["hacker"],
+            created_at=T0 + dt.timedelta(minutes=i),
+        )
+    token = world["token"]
+    params = {"filter[program][]": "acme", "page[size]": "5"}
+
+    first = await client.get("/v1/reports", params=params, auth=token.auth)
+    second = await client.get(
+        "/v1/reports", params={**params, "page[number]": "2"}, auth=token.auth
+    )
+    third = await client.get("/v1/reports", params={**params, "page[number]": "3"}, auth=token.auth)
+
+    assert [len(r.json()["data"]) for r in (first, second)] == [5, 5]
+    assert third.status_code == 400
+    assert third.json()["errors"][0]["source"] == {"parameter": "page[number]"}
+    if count == 10:
+        assert set(first.json()["links"]) == {"self", "first", "next", "last"}
+        assert set(second.json()["links"]) == {"self", "first", "prev", "last"}
+    else:
+        assert set(first.json()["links"]) == {"self", "first", "next"}
+        assert set(second.json()["links"]) == {"self", "first", "prev", "next"}
 
 
 async def test_pages_link_to_each_other_and_id_gt_continues_past_the_offset_cap(

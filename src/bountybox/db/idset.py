@@ -50,6 +50,9 @@ class in_ids(FunctionElement[bool]):
 
     type = Boolean()
     inherit_cache = True
+    # A condition, not a boolean value: without this, SQLite (no native boolean) would get
+    # `... IN (...) = 1`, which no index serves.
+    _is_implicitly_boolean = True
 
     def __init__(self, column: SQLColumnExpression[Any], param: BindParameter[list[int]]) -> None:
         super().__init__(column, param)

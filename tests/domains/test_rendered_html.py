@@ -37,6 +37,21 @@ async def stored(session: AsyncSession, report_id: int) -> tuple[str | None, lis
     return html, list(rows)
 
 
+async def post_comment(client: httpx.AsyncClient, world: dict[str, Any], message: str) -> Any:
+    response = await client.post(
+        f"/v1/reports/{world['report_id']}/activities",
+        json={
+            "data": {
+                "type": "activity-comment",
+                "attributes": {"message": message, "internal": False},
+            }
+        },
+        auth=world["token"].auth,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["data"]
+
+
 async def test_texts_are_rendered_when_written_and_when_changed(
     session: AsyncSession, client: httpx.AsyncClient, world: dict[str, Any]
 ) -> None:
@@ -47,18 +62,8 @@ async def test_texts_are_rendered_when_written_and_when_changed(
     assert "<script>" not in html
     assert "<strong>everything</strong>" in html
 
-    response = await client.post(
-        f"/v1/reports/{report_id}/activities",
-        json={
-            "data": {
-                "type": "activity-comment",
-                "attributes": {"message": "_seen_", "internal": False},
-            }
-        },
-        auth=token.auth,
-    )
-    assert response.status_code == 201, response.text
-    assert response.json()["data"]["attributes"]["message_html"] == "<p><em>seen</em></p>\n"
+    comment = await post_comment(client, world, "_seen_")
+    assert comment["attributes"]["message_html"] == "<p><em>seen</em></p>\n"
     response = await client.put(
         f"/v1/reports/{report_id}/vulnerability_information",
         json={"data": {"attributes": {"vulnerability_information": "now *this*"}}},
@@ -77,16 +82,7 @@ async def test_documents_send_the_stored_html(
     session: AsyncSession, client: httpx.AsyncClient, world: dict[str, Any]
 ) -> None:
     report_id, token = world["report_id"], world["token"]
-    await client.post(
-        f"/v1/reports/{report_id}/activities",
-        json={
-            "data": {
-                "type": "activity-comment",
-                "attributes": {"message": "hello", "internal": False},
-            }
-        },
-        auth=token.auth,
-    )
+    await post_comment(client, world, "hello")
     await session.execute(
         update(Report)
         .where(Report.id == report_id)
@@ -110,16 +106,7 @@ async def test_rows_written_before_the_html_was_stored_are_rendered_when_read(
     session: AsyncSession, client: httpx.AsyncClient, world: dict[str, Any]
 ) -> None:
     report_id, token = world["report_id"], world["token"]
-    await client.post(
-        f"/v1/reports/{report_id}/activities",
-        json={
-            "data": {
-                "type": "activity-comment",
-                "attributes": {"message": "**old**", "internal": False},
-            }
-        },
-        auth=token.auth,
-    )
+    await post_comment(client, world, "**old**")
     before = (await client.get(f"/v1/reports/{report_id}", auth=token.auth)).json()
     await session.execute(
         update(Report).where(Report.id == report_id).values(vulnerability_information_html=None)

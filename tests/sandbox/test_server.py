@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from h1.client import HackerOneClient
 
 from bountybox.testing import SandboxError, SandboxServer
 from tests.sandbox.conftest import DEMO_ADMIN
@@ -169,8 +170,11 @@ def test_snapshots_and_the_clock_through_the_plugin(bountybox_server: SandboxSer
 
 
 def test_the_banner_shows_urls_tokens_and_working_snippets(
-    bountybox_server: SandboxServer,
+    bountybox_server: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The h1 snippet sets the client class's BASE_URL, as a user's script would; the other tests
+    # of this process must still find h1 as released.
+    monkeypatch.setattr(HackerOneClient, "BASE_URL", HackerOneClient.BASE_URL)
     log = bountybox_server.log.read_text()
     assert f"Authorization: Bearer {bountybox_server.sandbox_token}" in log
     assert f"{DEMO_ADMIN[0]}:{DEMO_ADMIN[1]}  (organization acme)" in log

@@ -37,7 +37,6 @@ from bountybox.db.models import (
     ReportCollaborator,
     ReportSummary,
     ScopeExclusion,
-    Severity,
     StructuredScope,
     User,
     Weakness,
@@ -67,16 +66,18 @@ from bountybox.domains.reports.schemas import (
     CommentAttributes,
     DisclosureAttributes,
     RewardAttributes,
+    SeverityRating,
     StateChangeAttributes,
     SwagAttributes,
 )
-from bountybox.domains.reports.scoring import score_vector
+from bountybox.domains.reports.scoring import Scored, score_vector
 from bountybox.domains.reports.service import (
     add_comment,
     assign,
     award_bounty,
     award_swag,
     change_state,
+    file_report,
     request_disclosure,
 )
 from bountybox.domains.reports.states import ReportState
@@ -586,35 +587,28 @@ class PackLoader:
     async def _file(self, report_in: PackReport) -> Report:
         program = await self._program_named(report_in.program)
         reporter = await self._user(report_in.reporter)
-        at = self.clock.now()
-        report = Report(
-            program_id=program.id,
+        rating, scored = severity_of(report_in.severity)
+        report = await file_report(
+            session=self.session,
+            clock=self.clock,
+            program=program,
             reporter_id=reporter.id,
             title=report_in.title,
             vulnerability_information=report_in.vulnerability_information,
-            state=ReportState.NEW.value,
+            impact=None,
             source=None,
-            created_at=at,
-            updated_at=at,
-            submitted_at=at,
-            last_reporter_activity_at=at,
-            last_activity_at=at,
-            last_public_activity_at=at,
-            cve_ids=[],
-            report_tags=[],
             weakness_id=await self._weakness_id(report_in.weakness),
             structured_scope_id=await self._scope_id(program, report_in.scope),
+            rating=rating,
+            scored=scored,
+            filed_by_program=False,
         )
-        await self.add(report)
-        inbox_ids = [await self._inbox_id(program, None)]
-        inbox_ids += [await self._inbox_id(program, name) for name in report_in.inboxes]
-        await self.session.execute(
-            insert(report_inboxes), [{"report_id": report.id, "inbox_id": i} for i in inbox_ids]
-        )
-        if report_in.severity is not None:
-            severity = severity_of(report_in.severity, report.id, reporter.id, at)
-            await self.add(severity)
-            report.set_severity(severity)
+        if report_in.inboxes:
+            inbox_ids = [await self._inbox_id(program, name) for name in report_in.inboxes]
+            await self.session.execute(
+                insert(report_inboxes),
+                [{"report_id": report.id, "inbox_id": i} for i in inbox_ids],
+            )
         self.result.reports.append(report.id)
         if report_in.key is not None:
             if report_in.key in self.reports_by_key:
@@ -960,32 +954,18 @@ def _value(rating: Any) -> str | None:
     return None if rating is None else str(rating.value)
 
 
-def severity_of(rating_or_vector: str, report_id: int, user_id: int, at: dt.datetime) -> Severity:
-    """A CVSS vector is scored; a bare rating is a manual severity."""
+def severity_of(rating_or_vector: str | None) -> tuple[SeverityRating | None, Scored | None]:
+    """A pack's severity for `file_report`: a CVSS vector is scored; a bare rating is a manual
+    severity."""
+    if rating_or_vector is None:
+        return None, None
     if rating_or_vector.upper().startswith("CVSS:"):
         try:
-            scored = score_vector(rating_or_vector)
+            return None, score_vector(rating_or_vector)
         except AppError:
             raise Unprocessable(f"'{rating_or_vector}' is not a valid CVSS vector.") from None
-        return Severity(
-            report_id=report_id,
-            rating=scored.rating,
-            author_type="User",
-            user_id=user_id,
-            score=scored.score,
-            calculation_method=scored.method,
-            cvss_vector_string=scored.vector,
-            metrics=scored.metrics,
-            created_at=at,
-        )
-    ratings = ("none", "low", "medium", "high", "critical")
-    if rating_or_vector not in ratings:
-        raise Unprocessable(f"A severity is a CVSS vector or one of {', '.join(ratings)}.")
-    return Severity(
-        report_id=report_id,
-        rating=rating_or_vector,
-        author_type="User",
-        user_id=user_id,
-        calculation_method="manual",
-        created_at=at,
-    )
+    try:
+        return SeverityRating(rating_or_vector), None
+    except ValueError:
+        ratings = ", ".join(r.value for r in SeverityRating)
+        raise Unprocessable(f"A severity is a CVSS vector or one of {ratings}.") from None

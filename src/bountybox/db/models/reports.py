@@ -45,13 +45,17 @@ class Report(IdMixin, Base):
             text("created_at DESC"),
             text("id DESC"),
         ),
-        # Migration 0008: filter[severity][] with the program and the state.
+        # Migration 0008: filter[severity][] with the program and the state; 0010: it also
+        # covers the last activity and the id, so a page of these filters sorted by the last
+        # activity is found in the index alone (lists read a page's ids first).
         Index(
             "ix_reports_program_id_severity_rating_state",
             "program_id",
             "severity_rating",
             "state",
             "created_at",
+            "last_activity_at",
+            "id",
         ),
     )
 

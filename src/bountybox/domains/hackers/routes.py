@@ -69,7 +69,9 @@ async def hacker_reports(ctx: Context, reports_: list[Report], *, full: bool) ->
 async def list_my_reports(ctx: Context) -> Json:
     """The caller's own reports, newest first (filters and sort are ignored, as on HackerOne)."""
     page = ctx.page()
-    rows, total = await fetch_page(ctx.session, repository.own_reports_query(ctx.actor), page)
+    rows, total = await fetch_page(
+        ctx.session, repository.own_reports_query(ctx.actor), page, keys_first=True
+    )
     return ctx.list_document(await hacker_reports(ctx, list(rows), full=False), page, total)
 
 

@@ -283,8 +283,6 @@ def order_by(query: ReportQuery) -> list[Any]:
 
 
 IDS = ids_param()
-
-IDS = ids_param()
 # The statements are built once: building them per request cost more than running them.
 OF_REPORTS: dict[str, ColumnElement[bool]] = {
     kind: in_ids(column, IDS) for kind, column in RARE_CHILDREN.items()

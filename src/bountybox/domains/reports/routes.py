@@ -82,7 +82,7 @@ async def list_reports(ctx: Context) -> Json:
         else None
     )
     stmt = repository.list_query(ctx.actor, query, program_ids)
-    reports, total = await fetch_page(ctx.session, stmt, page)
+    reports, total = await fetch_page(ctx.session, stmt, page, keys_first=True)
     bundle = await repository.load_bundle(
         ctx.session, list(reports), full=False, attachment_url=attachment_urls(ctx)
     )

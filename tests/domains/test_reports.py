@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,7 @@ from bountybox.db.models import (
     Report,
     ReportCollaborator,
     Severity,
+    WebhookDelivery,
     report_inboxes,
 )
 from bountybox.domains.reports.states import TRANSITIONS, ReportState
@@ -37,6 +39,7 @@ from tests.builders import (
     make_token,
     make_user,
     make_weakness,
+    make_webhook,
 )
 from tests.conftest import QueryCounter
 
@@ -988,3 +991,40 @@ async def test_a_comment_costs_six_statements(
     )
     assert actor["id"] == str(api_user)
     assert statements == 6, query_counter.statements[-statements:]
+
+
+async def test_a_comment_with_a_webhook_renders_its_payload_without_reading_the_report_again(
+    session: AsyncSession,
+    client: httpx.AsyncClient,
+    world: dict[str, Any],
+    query_counter: QueryCounter,
+) -> None:
+    """The outbox row's payload renders the report the write locked (the session keeps it), and
+    it is the report as the comment left it."""
+    report = await make_report(session, world["program"], reporter=world["hacker"])
+    await make_webhook(session, world["program"], url="https://hooks.example.com/in")
+
+    query_counter.count = 0
+    response = await client.post(
+        f"/v1/reports/{report.id}/activities",
+        json={
+            "data": {"type": "activity-comment", "attributes": {"message": "hi", "internal": True}}
+        },
+        auth=world["token"].auth,
+    )
+
+    assert response.status_code == 201, response.text
+    report_reads = [
+        s
+        for s in query_counter.statements
+        if s.lstrip().startswith("SELECT reports.") and "FROM reports" in s
+    ]
+    assert len(report_reads) == 1, report_reads  # the locked read
+    body = await session.scalar(select(WebhookDelivery.body))
+    assert body is not None
+    payload = orjson.loads(body)["data"]
+    assert payload["report"]["id"] == str(report.id)
+    assert (
+        payload["report"]["attributes"]["last_activity_at"]
+        == (payload["activity"]["attributes"]["created_at"])
+    )

@@ -4,10 +4,12 @@ then every kind is fetched with one query, so a page costs a fixed number of que
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from bountybox.db.idset import ids_param, in_ids
 
@@ -66,3 +68,28 @@ class Preloader:
             return None
         row: T | None = self._rows[model].get(id_)
         return row
+
+
+_COLUMN_KEYS: dict[type[Any], frozenset[str]] = {}
+
+
+def in_session(
+    session: AsyncSession, model: type[T], ids: Iterable[int]
+) -> tuple[dict[int, T], list[int]]:
+    """The rows of `ids` this session already holds with every column loaded (read, or written
+    and flushed), and the ids it does not: a write's webhook payload renders the report the write
+    locked without reading it again. A row with a column still to load (a server default after
+    an insert, an expired attribute) counts as missing, so it is read as before."""
+    keys = _COLUMN_KEYS.get(model)
+    if keys is None:
+        keys = _COLUMN_KEYS[model] = frozenset(a.key for a in inspect(model).column_attrs)
+    identity_map = session.sync_session.identity_map
+    found: dict[int, T] = {}
+    missing: list[int] = []
+    for id_ in ids:
+        obj = identity_map.get(identity_key(model, id_))
+        if obj is not None and keys <= obj.__dict__.keys():
+            found[id_] = obj
+        else:
+            missing.append(id_)
+    return found, missing

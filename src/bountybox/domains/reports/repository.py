@@ -129,7 +129,9 @@ async def _visible_report(
     if row is None or not actor.can_see(row[0].program_id):
         return None
     report: Report = row[0]
-    Preloader.of(session).add(list(row[1:] if for_update else row[1:TO_ONES]))
+    # The preloader also keeps the report itself: the session holds clean objects weakly, and a
+    # write's webhook payload renders this report again at commit (`in_session`).
+    Preloader.of(session).add(list(row[: None if for_update else TO_ONES]))
     if not for_update:
         present = {kind for kind, flag in zip(RARE_CHILDREN, row[TO_ONES:], strict=True) if flag}
         session.info.setdefault(_CHILDREN_PRESENT, {})[report.id] = present

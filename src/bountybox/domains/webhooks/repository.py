@@ -20,6 +20,7 @@ from bountybox.db.models import (
     WebhookDelivery,
     WebhookDeliveryAttempt,
 )
+from bountybox.db.preload import in_session
 from bountybox.domains.webhooks.schemas import DeliveryState, DisabledReason
 
 PENDING = DeliveryState.PENDING.value
@@ -41,9 +42,14 @@ async def subscribed_webhook_ids(session: AsyncSession, program_id: int, event: 
 
 
 async def reports_by_id(session: AsyncSession, ids: set[int]) -> list[Report]:
-    if not ids:
-        return []
-    return list(await session.scalars(select(Report).where(Report.id.in_(sorted(ids)))))
+    """The reports of a transaction's events: those the transaction loaded come from the session
+    (a comment's webhook payload renders the report its write locked), the rest are read."""
+    found, missing = in_session(session, Report, sorted(ids))
+    if missing:
+        found.update(
+            (r.id, r) for r in await session.scalars(select(Report).where(Report.id.in_(missing)))
+        )
+    return [found[i] for i in sorted(found)]
 
 
 async def insert_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

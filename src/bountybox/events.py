@@ -13,6 +13,7 @@ from bountybox.core.audit import note
 from bountybox.core.auth import Actor
 from bountybox.core.clock import Clock
 from bountybox.db.models import Activity
+from bountybox.domains.activities.repository import recorded_without_attachments
 from bountybox.domains.webhooks import service as webhooks
 
 
@@ -48,6 +49,7 @@ async def emit(
     )
     session.add(activity)
     await session.flush()
+    recorded_without_attachments(session, activity)
     note(program_id=program_id, subject=f"Report#{report_id}" if report_id else None)
     await webhooks.enqueue_activity(session, activity)
     return activity

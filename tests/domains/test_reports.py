@@ -1020,6 +1020,9 @@ async def test_a_comment_with_a_webhook_renders_its_payload_without_reading_the_
         if s.lstrip().startswith("SELECT reports.") and "FROM reports" in s
     ]
     assert len(report_reads) == 1, report_reads  # the locked read
+    # The comment was recorded here without attachments: neither the answer nor the payload
+    # asks for them.
+    assert not [s for s in query_counter.statements if s.startswith("SELECT attachments.")]
     body = await session.scalar(select(WebhookDelivery.body))
     assert body is not None
     payload = orjson.loads(body)["data"]

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bountybox.core.auth import Actor
 from bountybox.core.errors import Forbidden
@@ -65,10 +66,32 @@ def want_activity_refs(pre: Preloader, activities: list[Activity]) -> None:
                 pre.want(model, ref_id)
 
 
+# The activities this transaction recorded that no attachment was moved onto (yet): their
+# attachments need no query. events.emit() adds each activity it records; moving attachments onto
+# one takes it out.
+_WITHOUT_ATTACHMENTS = "bountybox.activities_without_attachments"
+
+
+def recorded_without_attachments(session: AsyncSession, activity: Activity) -> None:
+    session.info.setdefault(_WITHOUT_ATTACHMENTS, set()).add(activity.id)
+
+
+def attachments_moved_onto(session: AsyncSession, activity: Activity) -> None:
+    session.info.get(_WITHOUT_ATTACHMENTS, set()).discard(activity.id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_recorded(sync_session: Session) -> None:
+    sync_session.info.pop(_WITHOUT_ATTACHMENTS, None)
+
+
 async def load_activity_attachments(
     session: AsyncSession, activities: list[Activity], into: dict[int, list[Attachment]]
 ) -> None:
-    ids = [a.id for a in activities]
+    """The attachments of each activity, in one query, or none for activities this transaction
+    recorded without any (a comment's answer and its webhook payload)."""
+    known_empty = session.info.get(_WITHOUT_ATTACHMENTS, set())
+    ids = [a.id for a in activities if a.id not in known_empty]
     if not ids:
         return
     rows = await session.scalars(
@@ -91,18 +114,13 @@ async def load_activity_bundle(
     session: AsyncSession,
     activities: list[Activity],
     attachment_url: Callable[[Attachment], str],
-    *,
-    with_attachments: bool = True,
 ) -> ActivityBundle:
-    """`with_attachments=False` when the caller knows there are none (a comment just written
-    without attachment ids): one round trip less."""
     bundle = ActivityBundle(pre=Preloader.of(session), attachment_url=attachment_url)
     want_activity_refs(bundle.pre, activities)
     await bundle.pre.fetch()
     swags = [s for a in activities if (s := bundle.pre.get(Swag, (a.refs or {}).get("swag")))]
     await finish_swag_refs(bundle.pre, swags)
-    if with_attachments:
-        await load_activity_attachments(session, activities, bundle.attachments)
+    await load_activity_attachments(session, activities, bundle.attachments)
     return bundle
 
 

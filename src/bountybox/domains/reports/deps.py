@@ -38,11 +38,8 @@ async def rendered_activities(
     activities: list[Activity],
     *,
     with_report_id: bool = False,
-    with_attachments: bool = True,
 ) -> list[Json]:
-    bundle = await load_activity_bundle(
-        ctx.session, activities, attachment_urls(ctx), with_attachments=with_attachments
-    )
+    bundle = await load_activity_bundle(ctx.session, activities, attachment_urls(ctx))
     return [
         render_activity(
             a,
@@ -55,8 +52,6 @@ async def rendered_activities(
     ]
 
 
-async def activity_document(
-    ctx: Context, activity: Activity, *, with_attachments: bool = True
-) -> Json:
-    rendered = await rendered_activities(ctx, [activity], with_attachments=with_attachments)
+async def activity_document(ctx: Context, activity: Activity) -> Json:
+    rendered = await rendered_activities(ctx, [activity])
     return document(rendered[0])

@@ -153,9 +153,7 @@ async def create_comment(ctx: Context, id: str, body: CommentCreate) -> Json:
         report=report,
         comment_in=body.data.attributes,
     )
-    return await activity_document(
-        ctx, activity, with_attachments=bool(body.data.attributes.attachment_ids)
-    )
+    return await activity_document(ctx, activity)
 
 
 @router.endpoint("PUT", "/v1/reports/{id}/assignee", body=AssigneeUpdate)

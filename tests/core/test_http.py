@@ -17,10 +17,13 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from starlette.routing import Match, Route
 
+from bountybox.api import all_endpoints
 from bountybox.app import create_app
 from bountybox.config import Settings
 from bountybox.core.clock import Clock
+from bountybox.core.http import RouteTable, build_routes
 from bountybox.db.models import Activity, Organization, Program, Report
 from bountybox.domains.organizations.service import revoke_api_token
 from tests.builders import Token, make_org, make_program, make_report, make_token, make_user
@@ -814,3 +817,22 @@ async def test_a_nul_character_in_a_query_value_is_not_a_server_error(
 
     assert response.status_code in (200, 400), response.text
     assert_no_traceback(caplog)
+
+
+def test_the_route_table_finds_what_trying_every_route_in_order_finds() -> None:
+    """Every endpoint's path, with any value in its parameters, reaches the route that trying the
+    routes one after the other (literal paths first) reaches; a shape no endpoint has reaches
+    none, so the unknown-path route answers it."""
+    (table,) = [r for r in build_routes(all_endpoints(), []) if isinstance(r, RouteTable)]
+    in_order: list[Route] = table.routes
+    paths = {e.path for e in all_endpoints()}
+    samples = [p.replace("{", "").replace("}", "") for p in paths]  # {id} -> "id", a value
+    samples += [p.replace("{id}", "attachments") for p in paths]
+    samples += ["/v1/reports/1/", "/v1/nothing/here", "/v1", "/"]
+    for path in samples:
+        for method in ("GET", "POST", "HEAD"):
+            scope = {"type": "http", "path": path, "method": method, "root_path": ""}
+            expected = next((r for r in in_order if r.matches(scope)[0] is Match.FULL), None)
+            match, child = table.matches(scope)
+            found = child.get("bountybox.route") if match is Match.FULL else None
+            assert found is expected, (method, path)

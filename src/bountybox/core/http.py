@@ -16,9 +16,11 @@ import orjson
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette._utils import get_route_path
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Receive, Scope, Send
 
 from bountybox.config import Settings
 from bountybox.core.audit import audit_item, audit_scope, event_name
@@ -414,7 +416,7 @@ async def unrouted(request: Request) -> Response:
         return exception_response(request, exc)
 
 
-def build_routes(endpoints: list[Endpoint], raw_routes: list[Route]) -> list[Route]:
+def build_routes(endpoints: list[Endpoint], raw_routes: list[Route]) -> list[BaseRoute]:
     """One Starlette route per path; a method a path does not serve answers like an unknown path."""
     by_path: dict[str, dict[str, Endpoint]] = {}
     for endpoint in endpoints:
@@ -433,10 +435,12 @@ def build_routes(endpoints: list[Endpoint], raw_routes: list[Route]) -> list[Rou
         return dispatch
 
     every_method = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-    routes = [*raw_routes]
+    routes: list[BaseRoute] = [*raw_routes]
     # Literal paths before templated ones: /v1/reports/attachments must not match /v1/reports/{id}.
     ordered = sorted(by_path.items(), key=lambda item: item[0].count("{"))
-    routes += [Route(path, dispatcher(m), methods=every_method) for path, m in ordered]
+    routes.append(
+        RouteTable([Route(path, dispatcher(m), methods=every_method) for path, m in ordered])
+    )
     routes.append(
         Route(
             "/{path:path}",
@@ -445,3 +449,34 @@ def build_routes(endpoints: list[Endpoint], raw_routes: list[Route]) -> list[Rou
         )
     )
     return routes
+
+
+class RouteTable(BaseRoute):
+    """The API's routes, looked up by the shape of the path (its number of segments and its first
+    two) instead of tried one after the other: Starlette matched /v1/reports/{id} against 50
+    patterns before it, 0.1 ms of every report read. Within a shape, routes keep their order."""
+
+    def __init__(self, routes: list[Route]) -> None:
+        self.routes = routes
+        self.by_shape: dict[tuple[int, str, str], list[Route]] = {}
+        for route in routes:
+            self.by_shape.setdefault(self.shape(route.path), []).append(route)
+
+    @staticmethod
+    def shape(path: str) -> tuple[int, str, str]:
+        parts = path.split("/")
+        # Templated first segments ("/{x}") are not used: every API path starts with literals.
+        return len(parts), parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http":
+            path = get_route_path(scope)
+            for route in self.by_shape.get(self.shape(path), ()):
+                match, child = route.matches(scope)
+                if match is Match.FULL:
+                    return match, {**child, "bountybox.route": route}
+        # A method a route does not serve (HEAD) falls through to the unknown-path route.
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope["bountybox.route"].handle(scope, receive, send)

@@ -194,7 +194,10 @@ RARE = {
     " ORDER BY bounties.id",
     "report_collaborators": "SELECT report_collaborators.* FROM report_collaborators"
     " WHERE report_collaborators.report_id IN ($1)",
-    "custom_field_values": "SELECT custom_field_values.* FROM custom_field_values"
+    # With each value's field, split by the two tables' columns.
+    "custom_field_values": "SELECT custom_field_values.*, custom_field_attributes.*"
+    " FROM custom_field_values JOIN custom_field_attributes"
+    " ON custom_field_attributes.id = custom_field_values.custom_field_attribute_id"
     " WHERE custom_field_values.report_id IN ($1) ORDER BY custom_field_values.id",
     "attachments": "SELECT attachments.* FROM attachments WHERE attachments.report_id IN ($1)"
     " ORDER BY attachments.id",
@@ -291,10 +294,20 @@ async def get_report(request: Request) -> Response:
         ):
             want(table, report[column])
 
-        rare = {table: await fetch(RARE[table], rid) if table in present else [] for table in RARE}
+        rare = {
+            table: await fetch(RARE[table], rid, raw=table == "custom_field_values")
+            if table in present
+            else []
+            for table in RARE
+        }
         bounties = rare["bounties"]
         collaborators = rare["report_collaborators"]
-        values = rare["custom_field_values"]
+        width = len(columns["custom_field_values"])
+        values = []
+        for row in rare["custom_field_values"]:
+            values.append(dict(zip(columns["custom_field_values"], row[:width], strict=True)))
+            field = dict(zip(columns["custom_field_attributes"], row[width:], strict=True))
+            loaded.setdefault("custom_field_attributes", {})[field["id"]] = field
         swags = rare["swags"]
         summaries = rare["report_summaries"]
         guidances = rare["remediation_guidances"]
@@ -308,8 +321,6 @@ async def get_report(request: Request) -> Response:
         )
         for c in collaborators:
             want("users", c["user_id"])
-        for v in values:
-            want("custom_field_attributes", v["custom_field_attribute_id"])
         activities = await fetch(
             "SELECT activities.* FROM activities WHERE activities.report_id IN ($1)"
             " ORDER BY activities.created_at DESC, activities.id DESC",
@@ -430,7 +441,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
                     table,
                 )
             ]
-            for table in ["reports", *TO_ONES]
+            for table in ["reports", *TO_ONES, "custom_field_values", "custom_field_attributes"]
         }
     yield
     await database.close()

@@ -17,7 +17,7 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from starlette.routing import Match, Route
+from starlette.routing import Match, NoMatchFound, Route
 
 from bountybox.api import all_endpoints
 from bountybox.app import create_app
@@ -836,3 +836,14 @@ def test_the_route_table_finds_what_trying_every_route_in_order_finds() -> None:
             match, child = table.matches(scope)
             found = child.get("bountybox.route") if match is Match.FULL else None
             assert found is expected, (method, path)
+
+
+def test_the_route_table_builds_paths_like_the_routes_it_holds() -> None:
+    """Reverse routing (`url_path_for`) reaches through the table as Starlette's router reaches
+    through a list: the first route that can build the path builds it."""
+    (table,) = [r for r in build_routes(all_endpoints(), []) if isinstance(r, RouteTable)]
+    name = table.routes[0].name
+    first = table.routes[[r.param_convertors.keys() for r in table.routes].index({"id"})]
+    assert table.url_path_for(name, id="7") == first.url_path_for(name, id="7")
+    with pytest.raises(NoMatchFound):
+        table.url_path_for("no-such-route")

@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 
 from bountybox.api import all_endpoints, raw_routes
 from bountybox.config import Settings
+from bountybox.core.cache import ResponseCache
 from bountybox.core.clock import Clock
 from bountybox.core.http import AppState, build_routes
 from bountybox.core.ratelimit import RateLimiter
@@ -27,13 +28,21 @@ def create_app(
     storage: Storage | None = None,
 ) -> Starlette:
     engine = engine or engine_from_settings(settings)
+    clock = clock or Clock()
     state = AppState(
         settings=settings,
         sessionmaker=session_factory(engine),
         limiter=RateLimiter(settings),
-        clock=clock or Clock(),
+        clock=clock,
         storage=storage or storage_from_settings(settings),
         secret=settings.resolved_secret_key(),
+        # Sandboxes move their clock and reset their database under running clients: no cache.
+        cache=ResponseCache(
+            0 if settings.sandbox else settings.response_cache_bytes,
+            settings.response_cache_seconds,
+            # Entries age on the application's clock, as the signed links in them do.
+            timer=lambda: clock.now().timestamp(),
+        ),
     )
     webhooks.configure_sessions(state.sessionmaker, settings)
     sandbox = None

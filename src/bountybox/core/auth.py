@@ -29,6 +29,7 @@ from bountybox.db.models import (
     group_members,
     group_programs,
 )
+from bountybox.db.version import data_version
 
 
 class ProgramPermission(StrEnum):
@@ -89,6 +90,9 @@ class Actor:
     # program id -> program permissions; a program is visible when it is a key.
     programs: dict[int, frozenset[str]] = field(default_factory=dict)
     organization_permissions: frozenset[str] = frozenset()
+    # The database's data version when the token was read (`db/version.py`): what a cached
+    # response is compared with.
+    data_version: str = ""
 
     @property
     def program_ids(self) -> list[int]:
@@ -165,8 +169,9 @@ def _id_list_postgresql(element: id_list, compiler: SQLCompiler, **kw: Any) -> s
 
 def _token_statement() -> Select[Any]:
     """The token, its organization's allow-list, whether its identity is an organization admin,
-    and the organization's program ids (what an admin sees): one round trip for every request
-    of an admin or a hacker."""
+    the organization's program ids (what an admin sees) and the database's data version (what
+    cached responses are checked against): one round trip for every request of an admin or a
+    hacker."""
     admin = (
         select(OrganizationMember.organization_admin)
         .where(
@@ -193,6 +198,7 @@ def _token_statement() -> Select[Any]:
             Organization.ip_allowlist,
             admin,
             program_ids,
+            data_version(),
         )
         .outerjoin(Organization, Organization.id == ApiToken.organization_id)
         .where(ApiToken.identifier == bindparam("identifier"))
@@ -212,9 +218,11 @@ async def authenticate(
     valid = hmac.compare_digest(expected, hash_secret(value))
     if row is None or not valid or row.revoked_at is not None:
         raise Unauthenticated("The API token is invalid or has been revoked.")
-    token_id, user_id, kind, organization_id, _, _, allowlist, admin, program_ids = row
+    token_id, user_id, kind, organization_id, _, _, allowlist, admin, program_ids, version = row
     if kind == TokenKind.HACKER:
-        return Actor(token_id=token_id, user_id=user_id, kind=TokenKind.HACKER)
+        return Actor(
+            token_id=token_id, user_id=user_id, kind=TokenKind.HACKER, data_version=version
+        )
     if not ip_allowed(client_ip, allowlist or []):
         raise Forbidden("The source address is not on the organization's IP allow-list.")
     assert organization_id is not None
@@ -224,6 +232,7 @@ async def authenticate(
         kind=TokenKind.ORGANIZATION,
         organization_id=organization_id,
         organization_admin=bool(admin),
+        data_version=version,
     )
     if admin:
         ids = [int(i) for i in program_ids.split(",")] if program_ids else []

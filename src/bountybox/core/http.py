@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from bountybox.config import Settings
 from bountybox.core.audit import audit_item, audit_scope, event_name
 from bountybox.core.auth import Actor, TokenKind, authenticate, parse_basic
+from bountybox.core.cache import ResponseCache
 from bountybox.core.clock import Clock
 from bountybox.core.errors import (
     AppError,
@@ -72,6 +73,7 @@ class AppState:
     clock: Clock
     storage: Storage
     secret: str
+    cache: ResponseCache
 
 
 @dataclass
@@ -129,6 +131,9 @@ class Endpoint:
     status: int
     auth: TokenKind
     summary: str
+    # The encoded response is kept per token and URL while the data is unchanged (core/cache.py):
+    # only for responses that depend on nothing but the database, the request and the token.
+    cached: bool = False
 
     @property
     def audit_event(self) -> str:
@@ -162,6 +167,7 @@ class Router:
         status: int = 200,
         budget: Budget | None = None,
         auth: TokenKind = TokenKind.ORGANIZATION,
+        cached: bool = False,
     ) -> Callable[[H], H]:
         def register(handler: H) -> H:
             self.endpoints.append(
@@ -174,6 +180,7 @@ class Router:
                     body_optional=body_optional,
                     status=status,
                     auth=auth,
+                    cached=cached,
                     summary=(handler.__doc__ or "").strip().splitlines()[0]
                     if handler.__doc__
                     else "",
@@ -187,12 +194,11 @@ class Router:
 def json_response(
     payload: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    return Response(
-        orjson.dumps(payload),
-        status_code=status,
-        media_type=JSON_MEDIA_TYPE,
-        headers=headers,
-    )
+    return encoded_response(orjson.dumps(payload), status, headers)
+
+
+def encoded_response(body: bytes, status: int, headers: dict[str, str] | None) -> Response:
+    return Response(body, status_code=status, media_type=JSON_MEDIA_TYPE, headers=headers)
 
 
 def error_response(error: AppError) -> Response:
@@ -351,6 +357,12 @@ async def run_endpoint(request: Request, endpoint: Endpoint) -> Response:
                 else None
             )
             await state.limiter.hit(endpoint.budget, str(actor.token_id), identifier=identifier)
+            cache_key = None
+            if endpoint.cached and state.cache.enabled:
+                cache_key = (actor.token_id, str(request.url))
+                body = state.cache.get(cache_key, actor.data_version)
+                if body is not None:
+                    return encoded_response(body, endpoint.status, COMMON_HEADERS)
             kwargs: dict[str, Any] = dict(request.path_params)
             data: Any = None
             if endpoint.body is not None:
@@ -395,7 +407,10 @@ async def run_endpoint(request: Request, endpoint: Endpoint) -> Response:
                 )
         if isinstance(result, Response):
             return result
-        return json_response(result, endpoint.status, COMMON_HEADERS)
+        body = orjson.dumps(result)
+        if cache_key is not None:
+            state.cache.put(cache_key, actor.data_version, body)
+        return encoded_response(body, endpoint.status, COMMON_HEADERS)
     except Exception as exc:
         return exception_response(request, exc)
 

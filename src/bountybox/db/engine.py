@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 from bountybox.config import Settings
+from bountybox.db.version import track_writes
 
 
 def make_engine(
@@ -56,6 +57,8 @@ def make_engine(
         def _sqlite_begin(conn: Any) -> None:
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
             conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
+
+        track_writes(engine)
 
     return engine
 

@@ -75,7 +75,9 @@ async def list_my_reports(ctx: Context) -> Json:
     return ctx.list_document(await hacker_reports(ctx, list(rows), full=False), page, total)
 
 
-@router.endpoint("GET", "/v1/hackers/reports/{id}", auth=HACKER, budget=Budget.REPORT_READS)
+@router.endpoint(
+    "GET", "/v1/hackers/reports/{id}", auth=HACKER, budget=Budget.REPORT_READS, cached=True
+)
 async def get_report(ctx: Context, id: str) -> Json:
     """A report the caller filed, collaborates on, or that was disclosed."""
     report = await repository.load_report(ctx.session, ctx.actor, id)

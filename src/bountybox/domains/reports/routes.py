@@ -98,7 +98,7 @@ async def create_report(ctx: Context, body: ReportCreate) -> Json:
     return await report_document(ctx, report)
 
 
-@router.endpoint("GET", "/v1/reports/{id}", budget=Budget.REPORT_READS)
+@router.endpoint("GET", "/v1/reports/{id}", budget=Budget.REPORT_READS, cached=True)
 async def get_report(ctx: Context, id: str) -> Json:
     """A report with every relationship inline."""
     report = await repository.load_report_for(ctx.session, ctx.actor, id)

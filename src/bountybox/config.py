@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     # Encoded documents of `GET /v1/reports/{id}` kept per token and URL while the data is
     # unchanged (core/cache.py): the memory they may take, and how long one is served at most.
     # 0 turns the cache off; sandbox mode never uses it.
-    response_cache_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
+    response_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
     response_cache_seconds: float = Field(default=60, ge=0)
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)

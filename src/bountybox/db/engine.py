@@ -58,8 +58,7 @@ def make_engine(
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
             conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
 
-        track_writes(engine)
-
+    track_writes(engine)
     return engine
 
 

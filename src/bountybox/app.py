@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import configure_mappers
 from starlette.applications import Starlette
 
 from bountybox.api import all_endpoints, raw_routes
@@ -18,6 +20,15 @@ from bountybox.core.ratelimit import RateLimiter
 from bountybox.core.storage import Storage, storage_from_settings
 from bountybox.db.engine import engine_from_settings, session_factory
 from bountybox.domains.webhooks import service as webhooks
+
+
+def settle_heap() -> None:
+    """Leave what start-up built (modules, mappers, metadata: never garbage) out of the cycle
+    collector's full passes. Each full pass walked all of it, 110-130 ms every few seconds under
+    load, which was the p99 of every endpoint."""
+    configure_mappers()
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(
@@ -62,6 +73,7 @@ def create_app(
         if settings.timer_interval_seconds > 0:
             timers = asyncio.create_task(timer_loop(state, settings.timer_interval_seconds))
         deliveries = start_in_process(state)
+        settle_heap()
         yield
         if deliveries is not None:
             await deliveries.stop()

@@ -15,6 +15,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path(".bountybox")
     database_url: str | None = None
+    # Database connections each process keeps open at most; more concurrent requests wait.
+    database_pool_size: int = Field(default=30, ge=1, le=1000)
     redis_url: str | None = None
     secret_key: str | None = None
 

@@ -15,8 +15,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path(".bountybox")
     database_url: str | None = None
-    # Database connections each process keeps open at most; more concurrent requests wait.
-    database_pool_size: int = Field(default=30, ge=1, le=1000)
+    # Database connections each process keeps open at most; more concurrent requests wait. Each
+    # costs memory on both sides; 16 keep two cores busy (docs/benchmarks.md, fifth round).
+    database_pool_size: int = Field(default=16, ge=1, le=1000)
     redis_url: str | None = None
     secret_key: str | None = None
 
@@ -33,7 +34,7 @@ class Settings(BaseSettings):
     # Encoded documents of `GET /v1/reports/{id}` kept per token and URL while the data is
     # unchanged (core/cache.py): the memory they may take, and how long one is served at most.
     # 0 turns the cache off; sandbox mode never uses it.
-    response_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
+    response_cache_bytes: int = Field(default=8 * 1024 * 1024, ge=0)
     response_cache_seconds: float = Field(default=60, ge=0)
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)

@@ -23,7 +23,7 @@ def make_engine(
     pool: bool = True,
     search_path: str | None = None,
     server_settings: dict[str, str] | None = None,
-    pool_size: int = 30,
+    pool_size: int = 16,
 ) -> AsyncEngine:
     """`search_path` (PostgreSQL) puts every table in that schema; tests use it to isolate runs,
     and `server_settings` to commit without waiting for the disk."""

@@ -261,3 +261,21 @@ async def test_the_cache_can_be_turned_off_and_sandboxes_never_use_it(
         query_counter.count = 0
         assert (await read(client, world["token"], world["report"].id)).status_code == 200
     assert query_counter.count > 1
+
+
+async def test_without_the_counter_row_documents_are_served_but_never_cached(
+    engine: AsyncEngine,
+    client: httpx.AsyncClient,
+    world: dict[str, Any],
+    query_counter: QueryCounter,
+) -> None:
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql("DELETE FROM data_version")
+    try:
+        for _ in range(2):
+            query_counter.count = 0
+            assert (await read(client, world["token"], world["report"].id)).status_code == 200
+            assert query_counter.count > 1
+    finally:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("INSERT INTO data_version (id, version) VALUES (1, 0)")

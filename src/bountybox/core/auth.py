@@ -219,6 +219,7 @@ async def authenticate(
     if row is None or not valid or row.revoked_at is not None:
         raise Unauthenticated("The API token is invalid or has been revoked.")
     token_id, user_id, kind, organization_id, _, _, allowlist, admin, program_ids, version = row
+    version = version or ""  # no counter row: nothing is cached
     if kind == TokenKind.HACKER:
         return Actor(
             token_id=token_id, user_id=user_id, kind=TokenKind.HACKER, data_version=version

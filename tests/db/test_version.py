@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bountybox.db.engine import session_factory
 from bountybox.db.models import Organization
-from bountybox.db.version import changes_rendered_data, data_version
+from bountybox.db.version import changes_rendered_data, data_version, write_mark, written_since
 from tests.builders import make_org
 
 
@@ -84,3 +84,20 @@ async def test_rolled_back_writes_and_delivery_bookkeeping_leave_the_version(
 )
 def test_which_statements_change_rendered_data(statement: str, changes: bool) -> None:
     assert changes_rendered_data(statement) is changes
+
+
+async def test_a_transaction_tells_which_tables_it_wrote_since_a_mark(engine: AsyncEngine) -> None:
+    async with session_factory(engine)() as session:
+        org = await make_org(session)
+    async with engine.connect() as conn:
+        async with conn.begin():
+            await conn.exec_driver_sql(f"UPDATE organizations SET name = 'a' WHERE id = {org.id}")
+            mark = write_mark(conn.info)
+            assert written_since(conn.info, mark) == set()
+            await conn.exec_driver_sql("SELECT 1")
+            await conn.exec_driver_sql("DELETE FROM bounties WHERE id = -1")
+            await conn.exec_driver_sql("UPDATE webhooks SET active = active WHERE id = -1")
+            assert written_since(conn.info, mark) == {"bounties", "webhooks"}
+        # The transaction ended: the mark holds no longer.
+        async with conn.begin():
+            assert written_since(conn.info, mark) is None

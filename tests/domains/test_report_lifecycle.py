@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import httpx
+import orjson
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -46,6 +47,7 @@ from bountybox.db.models import (
     ReportSummary,
     Swag,
     User,
+    WebhookDelivery,
 )
 from bountybox.domains.billing import service as billing
 from bountybox.domains.reports.service import disclose_due_reports
@@ -60,6 +62,7 @@ from tests.builders import (
     make_token,
     make_user,
     make_weakness,
+    make_webhook,
 )
 from tests.test_golden import (
     EMBEDDED_USER_PROFILE_KEYS,
@@ -2566,3 +2569,26 @@ async def test_reading_suggestions_of_an_unknown_or_foreign_report_is_forbidden(
             f"/v1/reports/{report_id}/bounty_suggestions", auth=world.admin.auth
         )
         assert response.status_code == 403, response.text
+
+
+async def test_a_bounty_awarded_in_the_request_is_in_its_webhook_payload(
+    session: AsyncSession, client: httpx.AsyncClient, clock: Clock, world: World
+) -> None:
+    """The locked read found no bounty; the award writes one in the same transaction, so the
+    payload asks again which rare children the report has (reports/repository.py)."""
+    await fund(session, clock, world.program, 100_000)
+    report = await open_report(session, world)
+    await make_webhook(session, world.program, url="https://hooks.example.com/in")
+
+    response = await client.post(
+        f"/v1/reports/{report.id}/bounties",
+        json={"data": {"type": "bounty", "attributes": {"message": "Nice", "amount": 100}}},
+        auth=world.admin.auth,
+    )
+
+    assert response.status_code == 201, response.text
+    bodies = list(await session.scalars(select(WebhookDelivery.body)))
+    assert bodies
+    for body in bodies:
+        bounties = orjson.loads(body)["data"]["report"]["relationships"]["bounties"]["data"]
+        assert [b["id"] for b in bounties] == [response.json()["data"]["id"]]

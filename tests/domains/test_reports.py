@@ -1032,3 +1032,35 @@ async def test_a_comment_with_a_webhook_renders_its_payload_without_reading_the_
         payload["report"]["attributes"]["last_activity_at"]
         == (payload["activity"]["attributes"]["created_at"])
     )
+
+
+async def test_a_state_change_with_a_webhook_reads_the_reports_children_once(
+    session: AsyncSession,
+    client: httpx.AsyncClient,
+    world: dict[str, Any],
+    query_counter: QueryCounter,
+) -> None:
+    """The answer and the webhook payload render the same report: which rare children it has
+    comes with the locked read, and its inboxes and custom field values are read once."""
+    report = await make_report(session, world["program"], reporter=world["hacker"], state="new")
+    await make_webhook(session, world["program"], url="https://hooks.example.com/in")
+
+    query_counter.count = 0
+    response = await client.post(
+        f"/v1/reports/{report.id}/state_changes",
+        json={"data": {"type": "state-change", "attributes": {"state": "triaged"}}},
+        auth=world["token"].auth,
+    )
+
+    assert response.status_code == 201, response.text
+    statements = query_counter.statements[-query_counter.count :]
+    inboxes = [s for s in statements if s.startswith("SELECT report_inboxes.")]
+    assert len(inboxes) == 1, statements
+    assert not [s for s in statements if "UNION ALL" in s], statements  # the rare-children probe
+    assert len(statements) == 11, statements
+    body = await session.scalar(select(WebhookDelivery.body))
+    assert body is not None
+    payload = orjson.loads(body)["data"]["report"]
+    answer = response.json()["data"]
+    for name in ("inboxes", "custom_field_values", "bounties"):
+        assert payload["relationships"][name] == answer["relationships"][name]

@@ -14,6 +14,7 @@ sqlite3 shell) do not count; kept responses also expire (`BOUNTYBOX_RESPONSE_CAC
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import String, event
@@ -24,6 +25,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 WROTE = "bountybox.wrote"
+# The tables the open transaction wrote, in order (one entry per statement).
+WRITES = "bountybox.writes"
 BUMP = "UPDATE data_version SET version = version + 1 WHERE id = 1"
 # Tables that background work writes and no cached response renders: webhook delivery
 # bookkeeping (a failing receiver is retried for days) and the mail outbox. A write to them
@@ -64,29 +67,72 @@ def _data_version(_element: data_version, _compiler: SQLCompiler, **_kw: Any) ->
     return "(SELECT CAST(version AS TEXT) FROM data_version WHERE id = 1)"
 
 
+def written_table(statement: str) -> str | None:
+    """The table a statement writes rows of, "" when it writes but this cannot tell which, None
+    when it changes no row."""
+    head = statement.lstrip()[:6].upper()
+    if head.split(" ", 1)[0] in UNCHANGING or head.startswith("SET "):
+        return None
+    if head.startswith("WITH"):
+        return "" if WRITE_IN_CTE.search(statement) else None
+    match = WRITTEN_TABLE.match(statement)
+    return match[1].lower() if match else ""
+
+
 def changes_rendered_data(statement: str) -> bool:
     """Whether a statement may change what a cached response renders: any write of rows, unless
     it names a table of UNRENDERED (statements this cannot read count as writes)."""
-    head = statement.lstrip()[:6].upper()
-    if head.split(" ", 1)[0] in UNCHANGING or head.startswith("SET "):
-        return False
-    if head.startswith("WITH"):
-        return WRITE_IN_CTE.search(statement) is not None
-    match = WRITTEN_TABLE.match(statement)
-    return match is None or match[1].lower() not in UNRENDERED
+    table = written_table(statement)
+    return table is not None and table not in UNRENDERED
+
+
+@dataclass(frozen=True)
+class WriteMark:
+    """A point in a connection's transaction, to ask later which tables were written since."""
+
+    writes: list[str]
+    count: int
+
+
+def write_mark(info: dict[Any, Any]) -> WriteMark:
+    """`info` is the transaction's `Connection.info`."""
+    writes: list[str] = info.setdefault(WRITES, [])
+    return WriteMark(writes, len(writes))
+
+
+def written_since(info: dict[Any, Any], mark: WriteMark) -> set[str] | None:
+    """The tables written in the transaction since the mark ("" for a write this cannot name),
+    or None when the mark belongs to a transaction that has ended."""
+    if info.get(WRITES) is not mark.writes:
+        return None
+    return set(mark.writes[mark.count :])
 
 
 def track_writes(engine: AsyncEngine) -> None:
+    """Every engine of the package: the data version's increment, and the tables each
+    transaction writes (for `written_since`)."""
+
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _note_write(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not conn.info.get(WROTE) and changes_rendered_data(statement):
+        table = written_table(statement)
+        if table is None:
+            return
+        if table not in UNRENDERED:
             conn.info[WROTE] = True
+        conn.info.setdefault(WRITES, []).append(table)
 
     @event.listens_for(engine.sync_engine, "commit")
     def _bump(conn: Connection) -> None:
         if conn.info.pop(WROTE, False):
             conn.exec_driver_sql(BUMP)
+        conn.info.pop(WRITES, None)
 
     @event.listens_for(engine.sync_engine, "rollback")
     def _forget(conn: Connection) -> None:
         conn.info.pop(WROTE, None)
+        conn.info.pop(WRITES, None)
+
+    @event.listens_for(engine.sync_engine.pool, "checkin")
+    def _forget_on_return(_dbapi_connection: Any, record: Any) -> None:
+        record.info.pop(WROTE, None)
+        record.info.pop(WRITES, None)

@@ -62,6 +62,7 @@ from bountybox.db.models import (
     report_inboxes,
 )
 from bountybox.db.preload import Preloader
+from bountybox.db.version import write_mark, written_since
 from bountybox.domains.activities.repository import (
     finish_swag_refs,
     want_activity_refs,
@@ -99,17 +100,24 @@ TO_ONES = 6
 # Writes lock the report row only (the joined rows are read, not locked), and bring the acting
 # user too: the answer to a comment or a state change renders its actor.
 ACTING_USER = aliased(User)
+# Both also ask which of the rare children the report has, so its documents (a write's answer
+# and webhook payload too) read only those.
+CHILDREN_PRESENT = [
+    exists().where(column == Report.id).label(kind) for kind, column in RARE_CHILDREN.items()
+]
+RARE_CHILD_TABLES = frozenset(column.table.name for column in RARE_CHILDREN.values())
 REPORT_WITH_TO_ONES_FOR_UPDATE = (
-    REPORT_WITH_TO_ONES.add_columns(ACTING_USER)
+    REPORT_WITH_TO_ONES.add_columns(ACTING_USER, *CHILDREN_PRESENT)
     .outerjoin(ACTING_USER, ACTING_USER.id == bindparam("actor_user_id"))
     .with_for_update(of=Report)
 )
-# Reads also ask which of the rare children the report has, so its document reads only those.
-REPORT_FOR_READ = REPORT_WITH_TO_ONES.add_columns(
-    *(exists().where(column == Report.id).label(kind) for kind, column in RARE_CHILDREN.items())
-)
-# Where a read leaves the answer for `load_bundle` (which takes it: it holds for this read only).
-_CHILDREN_PRESENT = "bountybox.report_children_present"
+REPORT_FOR_READ = REPORT_WITH_TO_ONES.add_columns(*CHILDREN_PRESENT)
+# What a request already read of one report, for the documents it renders of it again (a write's
+# answer, then its webhook payload), each with the point of the transaction it holds at: a later
+# write of one of its tables in the transaction makes `load_bundle` read it again.
+_REMEMBERED = "bountybox.report_rows_read"
+INBOX_TABLES = frozenset({"report_inboxes", "inboxes"})
+CUSTOM_FIELD_TABLES = frozenset({"custom_field_values", "custom_field_attributes"})
 
 
 async def _visible_report(
@@ -129,13 +137,52 @@ async def _visible_report(
     if row is None or not actor.can_see(row[0].program_id):
         return None
     report: Report = row[0]
+    entities = TO_ONES + 1 if for_update else TO_ONES
     # The preloader also keeps the report itself: the session holds clean objects weakly, and a
     # write's webhook payload renders this report again at commit (`in_session`).
-    Preloader.of(session).add(list(row[: None if for_update else TO_ONES]))
-    if not for_update:
-        present = {kind for kind, flag in zip(RARE_CHILDREN, row[TO_ONES:], strict=True) if flag}
-        session.info.setdefault(_CHILDREN_PRESENT, {})[report.id] = present
+    Preloader.of(session).add(list(row[:entities]))
+    present = [kind for kind, flag in zip(RARE_CHILDREN, row[entities:], strict=True) if flag]
+    await _remember(session, ("present", report.id), present)
     return report
+
+
+async def _remember(session: AsyncSession, key: tuple[str, int], rows: list[Any]) -> None:
+    mark = write_mark((await session.connection()).info)
+    session.info.setdefault(_REMEMBERED, {})[key] = (rows, mark)
+
+
+async def _remembered(
+    session: AsyncSession, key: tuple[str, int], tables: frozenset[str]
+) -> list[Any] | None:
+    """What this request read under `key`, unless its transaction has written one of `tables`
+    (or a table it cannot name) since, or has ended."""
+    known = session.info.get(_REMEMBERED, {}).get(key)
+    if known is None:
+        return None
+    rows, mark = known
+    written = written_since((await session.connection()).info, mark)
+    if written is None or written & tables or "" in written:
+        return None
+    return list(rows)
+
+
+async def _rows(
+    session: AsyncSession,
+    kind: str,
+    ids: list[int],
+    tables: frozenset[str],
+    statement: Any,
+) -> list[Any]:
+    """The rows of a bundle statement; for one report, read once per request while nothing
+    they come from is written."""
+    if len(ids) != 1:
+        return list(await session.execute(statement, {"ids": ids}))
+    key = (kind, ids[0])
+    rows = await _remembered(session, key, tables)
+    if rows is None:
+        rows = list(await session.execute(statement, {"ids": ids}))
+        await _remember(session, key, rows)
+    return rows
 
 
 async def load_report_for(session: AsyncSession, actor: Actor, report_id: str) -> Report:
@@ -348,10 +395,11 @@ async def load_bundle(
         if full:
             pre.want(Campaign, report.campaign_id)
             pre.want(Trigger, report.triggered_pre_submission_trigger_id)
-    known: dict[int, set[str]] = session.info.pop(_CHILDREN_PRESENT, {})
-    if len(ids) == 1 and ids[0] in known:
-        present = known[ids[0]]
-    elif len(ids) == 1:
+    single = len(ids) == 1
+    known = await _remembered(session, ("present", ids[0]), RARE_CHILD_TABLES) if single else None
+    if known is not None:
+        present = set(known)
+    elif single:
         present = set(await session.scalars(KINDS_PRESENT, {"ids": ids}))
     else:
         present = {"bounties", "collaborators", "custom_field_values"}
@@ -362,7 +410,9 @@ async def load_bundle(
     if "bounties" in present:
         for bounty in await session.scalars(BUNDLE_STATEMENTS["bounties"], binds):
             bundle.bounties[bounty.report_id].append(bounty)
-    for report_id, inbox in await session.execute(BUNDLE_STATEMENTS["inboxes"], binds):
+    for report_id, inbox in await _rows(
+        session, "inboxes", ids, INBOX_TABLES, BUNDLE_STATEMENTS["inboxes"]
+    ):
         bundle.inboxes[report_id].append(inbox)
     if "collaborators" in present:
         for collaborator in await session.scalars(BUNDLE_STATEMENTS["collaborators"], binds):
@@ -370,7 +420,9 @@ async def load_bundle(
             pre.want(User, collaborator.user_id)
     if "custom_field_values" in present:
         statement = BUNDLE_STATEMENTS["custom_field_values"]
-        for value, field_attribute in await session.execute(statement, binds):
+        for value, field_attribute in await _rows(
+            session, "custom_field_values", ids, CUSTOM_FIELD_TABLES, statement
+        ):
             bundle.custom_field_values[value.report_id].append(value)
             pre.add([field_attribute])
 

@@ -49,7 +49,7 @@ async def emit(
     )
     session.add(activity)
     await session.flush()
-    recorded_without_attachments(session, activity)
+    await recorded_without_attachments(session, activity)
     note(program_id=program_id, subject=f"Report#{report_id}" if report_id else None)
     await webhooks.enqueue_activity(session, activity)
     return activity

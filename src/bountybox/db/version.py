@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import String, event
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -106,6 +106,36 @@ def written_since(info: dict[Any, Any], mark: WriteMark) -> set[str] | None:
     if info.get(WRITES) is not mark.writes:
         return None
     return set(mark.writes[mark.count :])
+
+
+# What a request already read, kept in `session.info` with the point of its transaction it holds
+# at (`remember`, `remembered`).
+_REMEMBERED = "bountybox.rows_read"
+
+
+async def open_writes(session: AsyncSession) -> dict[Any, Any]:
+    """The `Connection.info` of the session's transaction, where its writes are noted."""
+    return (await session.connection()).info
+
+
+def remember(session: AsyncSession, info: dict[Any, Any], key: Any, value: Any) -> None:
+    """Keep what the transaction read (or knows) under `key`, for `remembered`."""
+    session.info.setdefault(_REMEMBERED, {})[key] = (value, write_mark(info))
+
+
+def remembered(
+    session: AsyncSession, info: dict[Any, Any], key: Any, tables: frozenset[str]
+) -> Any | None:
+    """What was kept under `key`, unless the transaction has written one of `tables` (or a
+    table it cannot name) since, or has ended: then None, and the caller reads again."""
+    known = session.info.get(_REMEMBERED, {}).get(key)
+    if known is None:
+        return None
+    value, mark = known
+    written = written_since(info, mark)
+    if written is None or written & tables or "" in written:
+        return None
+    return value
 
 
 def track_writes(engine: AsyncEngine) -> None:

@@ -8,9 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, event, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from bountybox.core.auth import Actor
 from bountybox.core.errors import Forbidden
@@ -29,6 +28,7 @@ from bountybox.db.models import (
     Weakness,
 )
 from bountybox.db.preload import Preloader
+from bountybox.db.version import open_writes, remember, remembered
 
 # Activity relationship names (refs keys) and the table each points into.
 REF_MODELS: dict[str, type[Any]] = {
@@ -66,23 +66,14 @@ def want_activity_refs(pre: Preloader, activities: list[Activity]) -> None:
                 pre.want(model, ref_id)
 
 
-# The activities this transaction recorded that no attachment was moved onto (yet): their
-# attachments need no query. events.emit() adds each activity it records; moving attachments onto
-# one takes it out.
-_WITHOUT_ATTACHMENTS = "bountybox.activities_without_attachments"
+ATTACHMENT_TABLES = frozenset({"attachments"})
 
 
-def recorded_without_attachments(session: AsyncSession, activity: Activity) -> None:
-    session.info.setdefault(_WITHOUT_ATTACHMENTS, set()).add(activity.id)
-
-
-def attachments_moved_onto(session: AsyncSession, activity: Activity) -> None:
-    session.info.get(_WITHOUT_ATTACHMENTS, set()).discard(activity.id)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_recorded(sync_session: Session) -> None:
-    sync_session.info.pop(_WITHOUT_ATTACHMENTS, None)
+async def recorded_without_attachments(session: AsyncSession, activity: Activity) -> None:
+    """An activity this transaction just recorded has no attachment until the transaction writes
+    the attachments table (moving attachments onto it): until then its attachments need no
+    query (a comment's answer and its webhook payload)."""
+    remember(session, await open_writes(session), ("no attachments", activity.id), True)
 
 
 async def load_activity_attachments(
@@ -90,8 +81,12 @@ async def load_activity_attachments(
 ) -> None:
     """The attachments of each activity, in one query, or none for activities this transaction
     recorded without any (a comment's answer and its webhook payload)."""
-    known_empty = session.info.get(_WITHOUT_ATTACHMENTS, set())
-    ids = [a.id for a in activities if a.id not in known_empty]
+    info = await open_writes(session)
+    ids = [
+        a.id
+        for a in activities
+        if remembered(session, info, ("no attachments", a.id), ATTACHMENT_TABLES) is None
+    ]
     if not ids:
         return
     rows = await session.scalars(

@@ -62,7 +62,7 @@ from bountybox.db.models import (
     report_inboxes,
 )
 from bountybox.db.preload import Preloader
-from bountybox.db.version import write_mark, written_since
+from bountybox.db.version import open_writes, remember, remembered
 from bountybox.domains.activities.repository import (
     finish_swag_refs,
     want_activity_refs,
@@ -112,10 +112,8 @@ REPORT_WITH_TO_ONES_FOR_UPDATE = (
     .with_for_update(of=Report)
 )
 REPORT_FOR_READ = REPORT_WITH_TO_ONES.add_columns(*CHILDREN_PRESENT)
-# What a request already read of one report, for the documents it renders of it again (a write's
-# answer, then its webhook payload), each with the point of the transaction it holds at: a later
-# write of one of its tables in the transaction makes `load_bundle` read it again.
-_REMEMBERED = "bountybox.report_rows_read"
+# What a request already read of one report serves the documents it renders of it again (a
+# write's answer, then its webhook payload) until the transaction writes one of these tables.
 INBOX_TABLES = frozenset({"report_inboxes", "inboxes"})
 CUSTOM_FIELD_TABLES = frozenset({"custom_field_values", "custom_field_attributes"})
 
@@ -142,28 +140,8 @@ async def _visible_report(
     # write's webhook payload renders this report again at commit (`in_session`).
     Preloader.of(session).add(list(row[:entities]))
     present = [kind for kind, flag in zip(RARE_CHILDREN, row[entities:], strict=True) if flag]
-    await _remember(session, ("present", report.id), present)
+    remember(session, await open_writes(session), ("present", report.id), present)
     return report
-
-
-async def _remember(session: AsyncSession, key: tuple[str, int], rows: list[Any]) -> None:
-    mark = write_mark((await session.connection()).info)
-    session.info.setdefault(_REMEMBERED, {})[key] = (rows, mark)
-
-
-async def _remembered(
-    session: AsyncSession, key: tuple[str, int], tables: frozenset[str]
-) -> list[Any] | None:
-    """What this request read under `key`, unless its transaction has written one of `tables`
-    (or a table it cannot name) since, or has ended."""
-    known = session.info.get(_REMEMBERED, {}).get(key)
-    if known is None:
-        return None
-    rows, mark = known
-    written = written_since((await session.connection()).info, mark)
-    if written is None or written & tables or "" in written:
-        return None
-    return list(rows)
 
 
 async def _rows(
@@ -178,10 +156,11 @@ async def _rows(
     if len(ids) != 1:
         return list(await session.execute(statement, {"ids": ids}))
     key = (kind, ids[0])
-    rows = await _remembered(session, key, tables)
+    info = await open_writes(session)
+    rows: list[Any] | None = remembered(session, info, key, tables)
     if rows is None:
         rows = list(await session.execute(statement, {"ids": ids}))
-        await _remember(session, key, rows)
+        remember(session, info, key, rows)
     return rows
 
 
@@ -396,7 +375,11 @@ async def load_bundle(
             pre.want(Campaign, report.campaign_id)
             pre.want(Trigger, report.triggered_pre_submission_trigger_id)
     single = len(ids) == 1
-    known = await _remembered(session, ("present", ids[0]), RARE_CHILD_TABLES) if single else None
+    known = (
+        remembered(session, await open_writes(session), ("present", ids[0]), RARE_CHILD_TABLES)
+        if single
+        else None
+    )
     if known is not None:
         present = set(known)
     elif single:

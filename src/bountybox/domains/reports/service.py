@@ -35,7 +35,6 @@ from bountybox.db.models import (
     Swag,
     program_weaknesses,
 )
-from bountybox.domains.activities.repository import attachments_moved_onto
 from bountybox.domains.billing import service as ledger
 from bountybox.domains.reports import repository
 from bountybox.domains.reports.attachments import Upload
@@ -259,7 +258,6 @@ async def claim_attachments(
     for attachment in rows:
         attachment.report_id = report.id
         attachment.activity_id = activity.id
-    attachments_moved_onto(session, activity)
     # The response renders the activity with its attachments from the database.
     await session.flush()
 

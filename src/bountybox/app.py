@@ -13,12 +13,14 @@ from starlette.applications import Starlette
 
 from bountybox.api import all_endpoints, raw_routes
 from bountybox.config import Settings
+from bountybox.core.auth import TokenCache
 from bountybox.core.cache import ResponseCache
 from bountybox.core.clock import Clock
 from bountybox.core.http import AppState, build_routes
 from bountybox.core.ratelimit import RateLimiter
 from bountybox.core.storage import Storage, storage_from_settings
 from bountybox.db.engine import engine_from_settings, session_factory
+from bountybox.db.feed import VersionFeed
 from bountybox.domains.webhooks import service as webhooks
 
 
@@ -40,6 +42,10 @@ def create_app(
 ) -> Starlette:
     engine = engine or engine_from_settings(settings)
     clock = clock or Clock()
+    # Sandboxes reset their database under running clients: no data kept in memory.
+    feed = None
+    if engine.dialect.name == "postgresql" and not settings.sandbox:
+        feed = VersionFeed(engine)
     state = AppState(
         settings=settings,
         sessionmaker=session_factory(engine),
@@ -54,6 +60,8 @@ def create_app(
             # Entries age on the application's clock, as the signed links in them do.
             timer=lambda: clock.now().timestamp(),
         ),
+        tokens=TokenCache(feed.known if feed is not None else lambda: None),
+        feed=feed,
     )
     webhooks.configure_sessions(state.sessionmaker, settings)
     sandbox = None
@@ -69,6 +77,8 @@ def create_app(
 
         if sandbox is not None:
             await sandbox.start(state)
+        if feed is not None:
+            await feed.start()
         timers = None
         if settings.timer_interval_seconds > 0:
             timers = asyncio.create_task(timer_loop(state, settings.timer_interval_seconds))
@@ -81,6 +91,8 @@ def create_app(
             timers.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await timers
+        if feed is not None:
+            await feed.stop()
         await engine.dispose()
 
     extra_routes = sandbox.routes if sandbox is not None else []

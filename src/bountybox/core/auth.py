@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -206,10 +207,61 @@ def _token_statement() -> Select[Any]:
 
 
 TOKEN_STATEMENT = _token_statement()
+INVALID_TOKEN = "The API token is invalid or has been revoked."
+OUTSIDE_ALLOWLIST = "The source address is not on the organization's IP allow-list."
+
+
+@dataclass(frozen=True, slots=True)
+class KnownToken:
+    secret_hash: str
+    allowlist: list[str]
+    actor: Actor
+
+
+class TokenCache:
+    """The actors of the tokens that authenticated under the current data version, which
+    `version` tells without a round trip (`db/feed.py`), or None when it cannot. While the
+    version stays, a request skips the token's statement. Any committed write moves the version
+    and leaves every entry behind: a revoked token, a changed group or allow-list, a new
+    program. Only tokens that authenticated are kept, and the secret is checked against its hash
+    and the address against the allow-list on every request."""
+
+    def __init__(self, version: Callable[[], str | None], max_entries: int = 10_000) -> None:
+        self.version = version
+        self.max_entries = max_entries
+        self.kept_under = ""
+        self.entries: dict[str, KnownToken] = {}
+
+    def actor(self, authorization: str | None, client_ip: str | None) -> Actor | None:
+        """The caller's actor, or None when the database must be asked."""
+        version = self.version()
+        if version is None or version != self.kept_under:
+            return None
+        identifier, value = parse_basic(authorization)
+        known = self.entries.get(identifier)
+        if known is None or not hmac.compare_digest(known.secret_hash, hash_secret(value)):
+            return None
+        if known.actor.kind == TokenKind.ORGANIZATION and not ip_allowed(
+            client_ip, known.allowlist
+        ):
+            raise Forbidden(OUTSIDE_ALLOWLIST)
+        return known.actor
+
+    def keep(self, identifier: str, known: KnownToken) -> None:
+        version = known.actor.data_version
+        if not version or version != self.version():
+            return
+        if version != self.kept_under or len(self.entries) >= self.max_entries:
+            self.entries = {}
+            self.kept_under = version
+        self.entries[identifier] = known
 
 
 async def authenticate(
-    session: AsyncSession, authorization: str | None, client_ip: str | None
+    session: AsyncSession,
+    authorization: str | None,
+    client_ip: str | None,
+    tokens: TokenCache | None = None,
 ) -> Actor:
     identifier, value = parse_basic(authorization)
     row = (await session.execute(TOKEN_STATEMENT, {"identifier": identifier})).first()
@@ -217,15 +269,24 @@ async def authenticate(
     expected = row.secret_hash if row else hash_secret(identifier + ":unknown")
     valid = hmac.compare_digest(expected, hash_secret(value))
     if row is None or not valid or row.revoked_at is not None:
-        raise Unauthenticated("The API token is invalid or has been revoked.")
-    token_id, user_id, kind, organization_id, _, _, allowlist, admin, program_ids, version = row
-    version = version or ""  # no counter row: nothing is cached
-    if kind == TokenKind.HACKER:
-        return Actor(
-            token_id=token_id, user_id=user_id, kind=TokenKind.HACKER, data_version=version
+        raise Unauthenticated(INVALID_TOKEN)
+    version = row[-1] or ""  # no counter row: nothing is cached
+    allowlist = row.ip_allowlist or []
+    if row.kind == TokenKind.HACKER:
+        actor = Actor(
+            token_id=row.id, user_id=row.user_id, kind=TokenKind.HACKER, data_version=version
         )
-    if not ip_allowed(client_ip, allowlist or []):
-        raise Forbidden("The source address is not on the organization's IP allow-list.")
+    else:
+        if not ip_allowed(client_ip, allowlist):
+            raise Forbidden(OUTSIDE_ALLOWLIST)
+        actor = await _organization_actor(session, row, version)
+    if tokens is not None:
+        tokens.keep(identifier, KnownToken(row.secret_hash, allowlist, actor))
+    return actor
+
+
+async def _organization_actor(session: AsyncSession, row: Any, version: str) -> Actor:
+    token_id, user_id, _, organization_id, _, _, _, admin, program_ids, _ = row
     assert organization_id is not None
     actor = Actor(
         token_id=token_id,

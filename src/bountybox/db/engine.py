@@ -41,7 +41,9 @@ def make_engine(
     else:
         # Every connection stays open once made: an overflow connection is closed when it is
         # returned, and at 32 concurrent requests that reconnected 13 times a second.
-        kwargs.update(pool_size=pool_size, max_overflow=0, pool_pre_ping=False)
+        # PostgreSQL: one more, held by the API's data version feed (db/feed.py).
+        size = pool_size if url.startswith("sqlite") else pool_size + 1
+        kwargs.update(pool_size=size, max_overflow=0, pool_pre_ping=False)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
 

@@ -2,7 +2,8 @@
 just before it commits (`track_writes`, installed on every engine of this package, so the API,
 workers and the CLI all count). The API reads it in the statement of the API token
 (`core/auth.py`), so a response kept in memory is known to be current without another round
-trip (`core/cache.py`).
+trip (`core/cache.py`). On PostgreSQL the new version is also notified, so a process can know
+it without a round trip at all (`db/feed.py`).
 
 Reading the version first and the data after it is what makes a kept response safe: the
 increment commits with the write, so data read after a version is at least as new as it, and any
@@ -24,10 +25,18 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from bountybox.db.feed import CHANNEL_PREFIX, expect_commit
+
 WROTE = "bountybox.wrote"
 # The tables the open transaction wrote, in order (one entry per statement).
 WRITES = "bountybox.writes"
 BUMP = "UPDATE data_version SET version = version + 1 WHERE id = 1"
+# PostgreSQL also notifies the new version to the processes listening (`db/feed.py`) once the
+# transaction commits.
+BUMP_AND_NOTIFY = (
+    f"{BUMP} RETURNING version, "
+    f"pg_notify('{CHANNEL_PREFIX}:' || current_schema(), CAST(version AS TEXT))"
+)
 # Tables that background work writes and no cached response renders: webhook delivery
 # bookkeeping (a failing receiver is retried for days) and the mail outbox. A write to them
 # alone leaves cached documents valid. A cached endpoint that starts rendering one of these
@@ -151,10 +160,17 @@ def track_writes(engine: AsyncEngine) -> None:
             conn.info[WROTE] = True
         conn.info.setdefault(WRITES, []).append(table)
 
+    postgresql = engine.dialect.name == "postgresql"
+
     @event.listens_for(engine.sync_engine, "commit")
     def _bump(conn: Connection) -> None:
         if conn.info.pop(WROTE, False):
-            conn.exec_driver_sql(BUMP)
+            if postgresql:
+                version = conn.exec_driver_sql(BUMP_AND_NOTIFY).scalar()
+                if version is not None:
+                    expect_commit(conn.engine.pool, int(version))
+            else:
+                conn.exec_driver_sql(BUMP)
         conn.info.pop(WRITES, None)
 
     @event.listens_for(engine.sync_engine, "rollback")

@@ -790,7 +790,8 @@ async def run(options: Options) -> list[str]:
         say(f"warning: load average {load_at_start}: other work will skew the figures")
     manifest = await prepare(options)
     targets = await find_targets(manifest)
-    plan = [s for s in scenarios(manifest, targets) if not options.only or s.name in options.only]
+    every = scenarios(manifest, targets)
+    plan = [s for s in every if not options.only or s.name in options.only]
     backend = await database_version(manifest.database_url)
     say(
         f"dataset: {manifest.reports:,} reports ({backend}), program {manifest.program}; "
@@ -807,7 +808,7 @@ async def run(options: Options) -> list[str]:
 
     bountybox = bountybox_server(options, manifest)
     with running(bountybox, "/v1/reports"):
-        document = body_file(bountybox, plan[0])
+        document = body_file(bountybox, next(s for s in every if s.name == "get_report"))
     by_server: dict[str, list[Scenario]] = {}
     for scenario in plan:
         by_server.setdefault(scenario.server, []).append(scenario)

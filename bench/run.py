@@ -38,7 +38,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,8 @@ class Options:
     database_url: str
     duration: int
     warmup: int
+    # Seconds of one connection for the latency alone.
+    alone: int
     connections: int
     threads: int
     only: set[str] = field(default_factory=set)
@@ -260,7 +262,10 @@ def lua_string(value: str) -> str:
     return json.dumps(value)
 
 
-def wrk(scenario: Scenario, base_url: str, options: Options, seconds: int) -> dict[str, int]:
+def wrk(
+    scenario: Scenario, base_url: str, options: Options, seconds: int, *, alone: bool = False
+) -> dict[str, int]:
+    """`alone`: one connection (and one thread), for the latency without queueing."""
     script = LUA % {
         "paths": ",".join(lua_string(p) for p in scenario.paths),
         "method": scenario.method,
@@ -273,8 +278,8 @@ def wrk(scenario: Scenario, base_url: str, options: Options, seconds: int) -> di
         completed = subprocess.run(
             [
                 "wrk",
-                f"-t{options.threads}",
-                f"-c{options.connections}",
+                f"-t{1 if alone else options.threads}",
+                f"-c{1 if alone else options.connections}",
                 f"-d{seconds}s",
                 "--timeout",
                 "10s",
@@ -295,10 +300,9 @@ def wrk(scenario: Scenario, base_url: str, options: Options, seconds: int) -> di
     raise SystemExit(f"bench/run: no figures from wrk:\n{completed.stdout}\n{completed.stderr}")
 
 
-def preflight(scenario: Scenario, base_url: str) -> tuple[str, float]:
+def preflight(scenario: Scenario, base_url: str) -> str:
     """Three requests alone before the load: a scenario that fails is reported instead of being
-    timed, and the best of the last two gives the latency without queueing."""
-    timings = []
+    timed."""
     for n in range(3):
         request = urllib.request.Request(
             base_url + scenario.paths[n % len(scenario.paths)],
@@ -306,14 +310,12 @@ def preflight(scenario: Scenario, base_url: str) -> tuple[str, float]:
             method=scenario.method,
             headers={"Authorization": basic(scenario.token), "Content-Type": "application/json"},
         )
-        started = time.perf_counter()
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 response.read()
         except urllib.error.HTTPError as error:
-            return f"FAILED {error.code}: {error.read()[:300]!r}", 0.0
-        timings.append(time.perf_counter() - started)
-    return "ok", 1000 * min(timings[1:])
+            return f"FAILED {error.code}: {error.read()[:300]!r}"
+    return "ok"
 
 
 def read_each_once(scenario: Scenario, base_url: str) -> None:
@@ -329,9 +331,14 @@ def read_each_once(scenario: Scenario, base_url: str) -> None:
 
 
 def measure(scenario: Scenario, server: Server, options: Options) -> Result:
-    checked, alone_ms = preflight(scenario, server.base_url)
+    checked = preflight(scenario, server.base_url)
     if scenario.read_first and not checked.startswith("FAILED"):
         read_each_once(scenario, server.base_url)
+    # The latency alone: the p50 of one connection for a few seconds, before the warm-up leaves
+    # requests queued, over the paths from the other end (a scenario of first reads keeps its
+    # first reads for the run under load).
+    backwards = replace(scenario, paths=scenario.paths[::-1])
+    alone_ms = wrk(backwards, server.base_url, options, options.alone, alone=True)["p50"] / 1000
     if options.warmup:
         wrk(scenario, server.base_url, options, options.warmup)
     figures = wrk(scenario, server.base_url, options, options.duration)
@@ -880,6 +887,7 @@ def parse(argv: list[str] | None) -> Options:
         database_url=url,
         duration=args.duration or (4 if args.quick else 15),
         warmup=args.warmup if args.warmup is not None else (1 if args.quick else 3),
+        alone=2 if args.quick else 3,
         connections=args.connections,
         threads=args.threads,
         only={n.strip() for n in args.only.split(",") if n.strip()},

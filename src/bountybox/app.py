@@ -44,7 +44,7 @@ def create_app(
     clock = clock or Clock()
     # Sandboxes reset their database under running clients: no data kept in memory.
     feed = None
-    if engine.dialect.name == "postgresql" and not settings.sandbox:
+    if engine.dialect.name == "postgresql" and settings.version_feed and not settings.sandbox:
         feed = VersionFeed(engine)
     state = AppState(
         settings=settings,
@@ -60,7 +60,10 @@ def create_app(
             # Entries age on the application's clock, as the signed links in them do.
             timer=lambda: clock.now().timestamp(),
         ),
-        tokens=TokenCache(feed.known if feed is not None else lambda: None),
+        tokens=TokenCache(
+            feed.known if feed is not None else lambda: None,
+            max_age=settings.response_cache_seconds,
+        ),
         feed=feed,
     )
     webhooks.configure_sessions(state.sessionmaker, settings)

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     # 0 turns the cache off; sandbox mode never uses it.
     response_cache_bytes: int = Field(default=8 * 1024 * 1024, ge=0)
     response_cache_seconds: float = Field(default=60, ge=0)
+    # PostgreSQL: each server process listens for the data version (db/feed.py), so reads while
+    # nothing changed skip the token's statement. Off behind a pooler in transaction mode, which
+    # cannot hold a LISTEN.
+    version_feed: bool = True
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_attachment_bytes: int = Field(default=250 * 1000 * 1000, ge=1024)

@@ -71,6 +71,17 @@ def test_only_actors_read_under_the_current_version_are_kept() -> None:
     assert list(tokens.entries) == ["d"]
 
 
+def test_an_actor_is_kept_at_most_max_age_seconds() -> None:
+    """Writes made by other programs (psql) move no version."""
+    now = [0.0]
+    tokens = TokenCache(lambda: "5", max_age=60, timer=lambda: now[0])
+    tokens.keep("id1", known("5"))
+    now[0] = 60
+    assert tokens.actor(basic("id1", "secret"), "127.0.0.1") is not None
+    now[0] = 60.5
+    assert tokens.actor(basic("id1", "secret"), "127.0.0.1") is None
+
+
 def test_the_allow_list_is_checked_on_every_request() -> None:
     tokens = TokenCache(lambda: "5")
     tokens.keep("id1", known("5", allowlist=["10.0.0.0/8"]))
@@ -79,7 +90,9 @@ def test_the_allow_list_is_checked_on_every_request() -> None:
         tokens.actor(basic("id1", "secret"), "192.0.2.1")
 
 
-def test_sqlite_has_no_feed_and_reads_every_token(settings: Settings, engine: AsyncEngine) -> None:
+def test_sqlite_sandboxes_and_the_setting_off_have_no_feed(
+    settings: Settings, engine: AsyncEngine
+) -> None:
     app = create_app(settings, engine=engine)
     state = app.state.bountybox
     if engine.dialect.name == "sqlite":
@@ -87,6 +100,10 @@ def test_sqlite_has_no_feed_and_reads_every_token(settings: Settings, engine: As
         assert state.tokens.version() is None
     sandbox = create_app(settings.model_copy(update={"sandbox": True}), engine=engine)
     assert sandbox.state.bountybox.feed is None
+    # Behind a pooler in transaction mode: no LISTEN, every read reads its token.
+    off = create_app(settings.model_copy(update={"version_feed": False}), engine=engine)
+    assert off.state.bountybox.feed is None
+    assert off.state.bountybox.tokens.version() is None
 
 
 # ---- through the API, with the feed running ----

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -221,16 +222,26 @@ class KnownToken:
 class TokenCache:
     """The actors of the tokens that authenticated under the current data version, which
     `version` tells without a round trip (`db/feed.py`), or None when it cannot. While the
-    version stays, a request skips the token's statement. Any committed write moves the version
-    and leaves every entry behind: a revoked token, a changed group or allow-list, a new
-    program. Only tokens that authenticated are kept, and the secret is checked against its hash
-    and the address against the allow-list on every request."""
+    version stays, a request skips the token's statement. Any committed write of bountybox moves
+    the version and leaves every entry behind: a revoked token, a changed group or allow-list, a
+    new program. Writes made by other programs (psql) move no version: an entry is kept at most
+    `max_age` seconds. Only tokens that authenticated are kept, and the secret is checked against
+    its hash and the address against the allow-list on every request."""
 
-    def __init__(self, version: Callable[[], str | None], max_entries: int = 10_000) -> None:
+    def __init__(
+        self,
+        version: Callable[[], str | None],
+        *,
+        max_age: float = 60,
+        max_entries: int = 10_000,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.version = version
+        self.max_age = max_age
         self.max_entries = max_entries
+        self.timer = timer
         self.kept_under = ""
-        self.entries: dict[str, KnownToken] = {}
+        self.entries: dict[str, tuple[KnownToken, float]] = {}
 
     def actor(self, authorization: str | None, client_ip: str | None) -> Actor | None:
         """The caller's actor, or None when the database must be asked."""
@@ -238,8 +249,13 @@ class TokenCache:
         if version is None or version != self.kept_under:
             return None
         identifier, value = parse_basic(authorization)
-        known = self.entries.get(identifier)
-        if known is None or not hmac.compare_digest(known.secret_hash, hash_secret(value)):
+        entry = self.entries.get(identifier)
+        if entry is None:
+            return None
+        known, kept_at = entry
+        if self.timer() - kept_at > self.max_age:
+            return None
+        if not hmac.compare_digest(known.secret_hash, hash_secret(value)):
             return None
         if known.actor.kind == TokenKind.ORGANIZATION and not ip_allowed(
             client_ip, known.allowlist
@@ -254,7 +270,7 @@ class TokenCache:
         if version != self.kept_under or len(self.entries) >= self.max_entries:
             self.entries = {}
             self.kept_under = version
-        self.entries[identifier] = known
+        self.entries[identifier] = (known, self.timer())
 
 
 async def authenticate(

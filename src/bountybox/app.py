@@ -33,6 +33,12 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def forget(state: AppState) -> None:
+    """Drop what the process keeps under data versions (a restored database reuses them)."""
+    state.cache.clear()
+    state.tokens.clear()
+
+
 def create_app(
     settings: Settings,
     *,
@@ -66,6 +72,9 @@ def create_app(
         ),
         feed=feed,
     )
+    if feed is not None:
+        # A restored database hands out the same versions again: what was kept under them goes.
+        feed.on_restore = lambda: forget(state)
     webhooks.configure_sessions(state.sessionmaker, settings)
     sandbox = None
     if settings.sandbox:

@@ -20,7 +20,7 @@ from bountybox.core.auth import Actor, KnownToken, TokenCache, TokenKind, hash_s
 from bountybox.core.clock import Clock
 from bountybox.core.errors import Forbidden, Unauthenticated
 from bountybox.db.engine import make_engine, session_factory
-from bountybox.db.models import ApiToken
+from bountybox.db.models import ApiToken, Report
 from tests.builders import Token, make_org, make_program, make_report, make_token, make_user
 from tests.conftest import PG_URL, TEST_SCHEMA, QueryCounter
 from tests.db.test_feed import eventually
@@ -98,6 +98,8 @@ def test_sqlite_sandboxes_and_the_setting_off_have_no_feed(
     if engine.dialect.name == "sqlite":
         assert state.feed is None
         assert state.tokens.version() is None
+    else:
+        assert state.feed is not None
     sandbox = create_app(settings.model_copy(update={"sandbox": True}), engine=engine)
     assert sandbox.state.bountybox.feed is None
     # Behind a pooler in transaction mode: no LISTEN, every read reads its token.
@@ -180,6 +182,59 @@ async def test_writes_always_read_their_token(
     )
     assert comment.status_code == 201, comment.text
     assert len(token_statements(query_counter)) == 1
+
+
+async def titles(client: httpx.AsyncClient, url: str, token: Token) -> tuple[str, list[str]]:
+    document = (await client.get(url, auth=token.auth)).json()["data"]
+    activities = document["relationships"]["activities"]["data"]
+    return document["attributes"]["title"], [a["attributes"].get("message") for a in activities]
+
+
+@needs_pg
+async def test_a_cached_document_shows_a_write_of_this_process_in_the_next_read(
+    served: httpx.AsyncClient, world: dict[str, Any], query_counter: QueryCounter
+) -> None:
+    url = f"/v1/reports/{world['report'].id}"
+    await settled(served)
+    await titles(served, url, world["token"])
+    query_counter.count = 0
+    await titles(served, url, world["token"])
+    assert query_counter.count == 0  # served from memory
+    comment = await served.post(
+        f"{url}/activities",
+        json={
+            "data": {
+                "type": "activity-comment",
+                "attributes": {"message": "fresh comment", "internal": True},
+            }
+        },
+        auth=world["token"].auth,
+    )
+    assert comment.status_code == 201, comment.text
+    _, messages = await titles(served, url, world["token"])
+    assert "fresh comment" in messages
+
+
+@needs_pg
+async def test_a_cached_document_shows_a_write_of_another_process_once_notified(
+    served: httpx.AsyncClient, world: dict[str, Any]
+) -> None:
+    url = f"/v1/reports/{world['report'].id}"
+    before = await settled(served)
+    assert (await titles(served, url, world["token"]))[0] != "Renamed elsewhere"
+    other = make_engine(PG_URL or "", search_path=TEST_SCHEMA)
+    try:
+        async with session_factory(other)() as session, session.begin():
+            await session.execute(
+                update(Report)
+                .where(Report.id == world["report"].id)
+                .values(title="Renamed elsewhere")
+            )
+    finally:
+        await other.dispose()
+    feed = served.app.state.bountybox.feed  # type: ignore[attr-defined]
+    await eventually(lambda: feed.known() not in (None, before))
+    assert (await titles(served, url, world["token"]))[0] == "Renamed elsewhere"
 
 
 async def revoke(engine: AsyncEngine, token: Token) -> None:

@@ -263,6 +263,10 @@ class TokenCache:
             raise Forbidden(OUTSIDE_ALLOWLIST)
         return known.actor
 
+    def clear(self) -> None:
+        self.entries = {}
+        self.kept_under = ""
+
     def keep(self, identifier: str, known: KnownToken) -> None:
         version = known.actor.data_version
         if not version or version != self.version():

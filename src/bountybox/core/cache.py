@@ -81,6 +81,10 @@ class ResponseCache:
             _, oldest = self.entries.popitem(last=False)
             self.size -= oldest.cost
 
+    def clear(self) -> None:
+        self.entries.clear()
+        self.size = 0
+
     def _drop(self, key: Key) -> None:
         entry = self.entries.pop(key, None)
         if entry is not None:

@@ -24,6 +24,7 @@ def make_engine(
     search_path: str | None = None,
     server_settings: dict[str, str] | None = None,
     pool_size: int = 16,
+    notify: bool = True,
 ) -> AsyncEngine:
     """`search_path` (PostgreSQL) puts every table in that schema; tests use it to isolate runs,
     and `server_settings` to commit without waiting for the disk."""
@@ -63,7 +64,7 @@ def make_engine(
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
             conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
 
-    track_writes(engine)
+    track_writes(engine, notify=notify)
     return engine
 
 
@@ -71,7 +72,7 @@ def engine_from_settings(settings: Settings) -> AsyncEngine:
     url = settings.resolved_database_url()
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return make_engine(url, pool_size=settings.database_pool_size)
+    return make_engine(url, pool_size=settings.database_pool_size, notify=settings.version_feed)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

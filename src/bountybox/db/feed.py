@@ -12,15 +12,17 @@ What keeps it exact:
 - A notification is sent when its transaction has committed, so data read after the feed
   shows a version is at least as new as that version, as with the version read in the token's
   statement.
-- This process's own write transactions hold the feed back from just before they commit until
-  their notification arrives (`expect`): a client that wrote through this process reads its
-  write in the next request. Writes from other processes and hosts show once their notification
-  arrives, a fraction of a millisecond after their commit on an idle machine.
-- A transaction whose commit fails never notifies: the feed holds back for at most `grace`
-  seconds for it.
+- This process's own write transactions move the feed themselves the moment their commit
+  returns (`version_committed`), before their request answers: a client that wrote through this
+  process reads its write in the next request. Versions are handed out under the counter row's
+  lock, so a committed version means every smaller one has committed too.
+- Writes from other processes and hosts show once their notification arrives, a fraction of a
+  millisecond after their commit on an idle machine.
 - A heartbeat reads the version every few seconds: a connection that died silently or a missed
-  notification costs at most that long.
-- While the feed has no connection (not started, the database restarted, the connection lost),
+  notification costs at most two heartbeats. A version lower than one heard means the database
+  was restored from a backup: the feed's listeners (`on_restore`) drop what they kept, since the
+  counter will hand out the same numbers again.
+- While the feed has no connection (starting, the database restarting, the connection lost),
   it knows nothing and every request reads the version from the database.
 
 SQLite has no notifications: there the feed never starts and the version is read per request.
@@ -31,31 +33,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import weakref
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.pool import Pool
 
 log = logging.getLogger("bountybox.feed")
 
-CHANNEL_PREFIX = "bountybox_data_version"
-# Which feeds a commit on a pool's connections holds back (`expect`).
-_FEEDS: weakref.WeakKeyDictionary[Pool, weakref.WeakSet[VersionFeed]] = weakref.WeakKeyDictionary()
+# The channel of a schema, computed by the database on both sides: a fixed 45 characters (the
+# limit is 63), and installations (and test runs) in different schemas of one database do not
+# hear each other.
+CHANNEL = "'bountybox_dv_' || md5(current_schema())"
+# The feeds a commit on an engine's connections moves (`version_committed`).
+_FEEDS: weakref.WeakKeyDictionary[Engine, weakref.WeakSet[VersionFeed]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def channel(schema: str) -> str:
-    """The notification channel of the data version of one schema: installations (and test
-    runs) sharing a database in different schemas do not hear each other."""
-    return f"{CHANNEL_PREFIX}:{schema}"
-
-
-def expect_commit(pool: Pool, version: int) -> None:
-    """A transaction on one of `pool`'s connections is about to commit `version`."""
-    for feed in _FEEDS.get(pool, ()):
-        feed.expect(version)
+def version_committed(engine: Engine, version: int) -> None:
+    """A transaction on one of `engine`'s connections has committed `version`."""
+    for feed in _FEEDS.get(engine, ()):
+        feed.heard_of(version)
 
 
 class VersionFeed:
@@ -63,59 +63,60 @@ class VersionFeed:
         self,
         engine: AsyncEngine,
         *,
-        grace: float = 2.0,
         retry_seconds: float = 1.0,
         heartbeat_seconds: float = 5.0,
-        timer: Callable[[], float] = time.monotonic,
+        on_restore: Callable[[], None] | None = None,
     ) -> None:
         self.engine = engine
-        self.grace = grace
         self.retry_seconds = retry_seconds
         self.heartbeat_seconds = heartbeat_seconds
-        self.timer = timer
+        self.on_restore = on_restore
         # The latest committed version heard of; None while not listening.
         self.current: int | None = None
         self._heard = 0
-        # The highest version a transaction of this process is committing, and since when.
-        self.awaited = 0
-        self.awaited_at = 0.0
         self._task: asyncio.Task[None] | None = None
         # The server process of the listening connection (for operators and tests).
         self.backend_pid: int | None = None
-        self._listening = asyncio.Event()
 
     def known(self) -> str | None:
         """The data version as the token's statement reads it, or None when unknown."""
         current = self.current
-        if current is None:
-            return None
-        if self.awaited > current and self.timer() - self.awaited_at < self.grace:
-            return None
-        return str(current)
+        return None if current is None else str(current)
 
-    def expect(self, version: int) -> None:
-        if version > self.awaited:
-            self.awaited = version
-        self.awaited_at = self.timer()
-
-    def _heard_of(self, version: int) -> None:
+    def heard_of(self, version: int) -> None:
         if version > self._heard:
             self._heard = version
             if self.current is not None:
                 self.current = version
 
+    def reread(self, version: int, heard_before: int) -> None:
+        """The version the database holds, read after `heard_before` had been heard. Only a
+        restored database holds less: a notification heard while the read was on its way is
+        newer than the read, not a sign of one."""
+        if version < heard_before:
+            log.warning("data version feed: the version went back to %d: restored", version)
+            self._heard = version
+            if self.current is not None:
+                self.current = version
+            if self.on_restore is not None:
+                self.on_restore()
+        else:
+            self.heard_of(version)
+
     async def start(self) -> None:
-        """Listen in the background; returns once listening (or after the first failure)."""
+        """Listen in the background. Requests read their version from the database until the
+        feed listens."""
         if self._task is not None or self.engine.dialect.name != "postgresql":
             return
-        _FEEDS.setdefault(self.engine.sync_engine.pool, weakref.WeakSet()).add(self)
+        self.attach()
         self._task = asyncio.create_task(self._run(), name="bountybox version feed")
-        waiter = asyncio.create_task(self._listening.wait())
-        await asyncio.wait([self._task, waiter], return_when=asyncio.FIRST_COMPLETED)
-        waiter.cancel()
+
+    def attach(self) -> None:
+        """Follow the commits of this process's transactions on the engine's connections."""
+        _FEEDS.setdefault(self.engine.sync_engine, weakref.WeakSet()).add(self)
 
     async def stop(self) -> None:
-        feeds = _FEEDS.get(self.engine.sync_engine.pool)
+        feeds = _FEEDS.get(self.engine.sync_engine)
         if feeds is not None:
             feeds.discard(self)
         if self._task is not None:
@@ -126,54 +127,59 @@ class VersionFeed:
         self.current = None
 
     async def _run(self) -> None:
+        failing = False
         while True:
             try:
                 await self._listen()
+                failing = False
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database is down or restarting: retry
-                log.warning("data version feed: %s; retrying", exc)
+                if not failing:
+                    log.warning("data version feed: %r; retrying", exc)
+                failing = True
             self.current = None
-            self._listening.set()  # start() waits for the first attempt, not for success
             await asyncio.sleep(self.retry_seconds)
 
+    async def _version(self, driver: Any) -> int | None:
+        value = await driver.fetchval(
+            "SELECT version FROM data_version WHERE id = 1", timeout=self.heartbeat_seconds
+        )
+        return None if value is None else int(value)
+
     async def _listen(self) -> None:
-        connection: AsyncConnection = await self.engine.connect()
+        connection: AsyncConnection = await asyncio.wait_for(
+            self.engine.connect(), self.heartbeat_seconds
+        )
         lost = asyncio.Event()
-        self._heard = 0  # the database may have been restored to an older version meanwhile
         try:
             raw = await connection.get_raw_connection()
             driver: Any = raw.driver_connection
-            schema = await driver.fetchval("SELECT current_schema()")
+            name = await driver.fetchval(f"SELECT {CHANNEL}", timeout=self.heartbeat_seconds)
             self.backend_pid = driver.get_server_pid()
 
             def notified(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
                 with contextlib.suppress(ValueError):
-                    self._heard_of(int(payload))
+                    self.heard_of(int(payload))
 
             driver.add_termination_listener(lambda _conn: lost.set())
-            await driver.add_listener(channel(schema), notified)
-            version = await driver.fetchval("SELECT version FROM data_version WHERE id = 1")
+            heard_before = self._heard
+            await driver.add_listener(name, notified)
+            version = await self._version(driver)
             if version is None:  # no counter row: nothing is cached
+                log.warning("data version feed: no data_version row; nothing is kept")
                 return
-            self._heard_of(int(version))
+            self.reread(version, heard_before)
             self.current = self._heard
-            self._listening.set()
             while not lost.is_set():
-                # A connection that died without a word (a network partition) or a lost
-                # notification shows within a heartbeat.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(lost.wait(), self.heartbeat_seconds)
                     break
-                version = await asyncio.wait_for(
-                    driver.fetchval("SELECT version FROM data_version WHERE id = 1"),
-                    self.heartbeat_seconds,
-                )
+                heard_before = self._heard
+                version = await self._version(driver)
                 if version is None:
                     return
-                if int(version) < self._heard:  # restored from a backup
-                    self._heard = 0
-                self._heard_of(int(version))
+                self.reread(version, heard_before)
             log.warning("data version feed: connection lost; reconnecting")
         finally:
             self.current = None

@@ -25,7 +25,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from bountybox.db.feed import CHANNEL_PREFIX, expect_commit
+from bountybox.db.feed import CHANNEL, version_committed
 
 WROTE = "bountybox.wrote"
 # The tables the open transaction wrote, in order (one entry per statement).
@@ -33,10 +33,10 @@ WRITES = "bountybox.writes"
 BUMP = "UPDATE data_version SET version = version + 1 WHERE id = 1"
 # PostgreSQL also notifies the new version to the processes listening (`db/feed.py`) once the
 # transaction commits.
-BUMP_AND_NOTIFY = (
-    f"{BUMP} RETURNING version, "
-    f"pg_notify('{CHANNEL_PREFIX}:' || current_schema(), CAST(version AS TEXT))"
-)
+BUMP_AND_NOTIFY = f"{BUMP} RETURNING version, pg_notify({CHANNEL}, CAST(version AS TEXT))"
+BUMP_RETURNING = f"{BUMP} RETURNING version"
+# The version the open transaction's commit will make current, for the commit to announce.
+COMMITTING = "bountybox.committing"
 # Tables that background work writes and no cached response renders: webhook delivery
 # bookkeeping (a failing receiver is retried for days) and the mail outbox. A write to them
 # alone leaves cached documents valid. A cached endpoint that starts rendering one of these
@@ -147,9 +147,11 @@ def remembered(
     return value
 
 
-def track_writes(engine: AsyncEngine) -> None:
+def track_writes(engine: AsyncEngine, *, notify: bool = True) -> None:
     """Every engine of the package: the data version's increment, and the tables each
-    transaction writes (for `written_since`)."""
+    transaction writes (for `written_since`). On PostgreSQL the increment notifies the new
+    version (`notify`, on unless no process listens: `BOUNTYBOX_VERSION_FEED`), and a commit that
+    made one tells this process's feeds the moment it returns (`db/feed.py`)."""
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _note_write(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -166,9 +168,8 @@ def track_writes(engine: AsyncEngine) -> None:
     def _bump(conn: Connection) -> None:
         if conn.info.pop(WROTE, False):
             if postgresql:
-                version = conn.exec_driver_sql(BUMP_AND_NOTIFY).scalar()
-                if version is not None:
-                    expect_commit(conn.engine.pool, int(version))
+                version = conn.exec_driver_sql(BUMP_AND_NOTIFY if notify else BUMP_RETURNING)
+                conn.info[COMMITTING] = version.scalar()
             else:
                 conn.exec_driver_sql(BUMP)
         conn.info.pop(WRITES, None)
@@ -177,8 +178,25 @@ def track_writes(engine: AsyncEngine) -> None:
     def _forget(conn: Connection) -> None:
         conn.info.pop(WROTE, None)
         conn.info.pop(WRITES, None)
+        conn.info.pop(COMMITTING, None)
 
     @event.listens_for(engine.sync_engine.pool, "checkin")
     def _forget_on_return(_dbapi_connection: Any, record: Any) -> None:
         record.info.pop(WROTE, None)
         record.info.pop(WRITES, None)
+        record.info.pop(COMMITTING, None)
+
+    if postgresql:
+        # SQLAlchemy has no event after a commit has succeeded: the dialect's commit is wrapped.
+        # The version is taken off the connection before the commit is tried, so a failed commit
+        # announces nothing, now or later.
+        sync_engine = engine.sync_engine
+        commit = sync_engine.dialect.do_commit
+
+        def do_commit(dbapi_connection: Any) -> None:
+            version = dbapi_connection.info.pop(COMMITTING, None)
+            commit(dbapi_connection)
+            if version is not None:
+                version_committed(sync_engine, int(version))
+
+        sync_engine.dialect.do_commit = do_commit  # type: ignore[method-assign]

@@ -146,6 +146,16 @@ def token_statements(counter: QueryCounter) -> list[str]:
     return [s for s in counter.statements if "api_tokens" in s]
 
 
+async def comment(client: httpx.AsyncClient, report_id: int, token: Token, message: str) -> None:
+    attributes = {"message": message, "internal": True}
+    response = await client.post(
+        f"/v1/reports/{report_id}/activities",
+        json={"data": {"type": "activity-comment", "attributes": attributes}},
+        auth=token.auth,
+    )
+    assert response.status_code == 201, response.text
+
+
 @needs_pg
 async def test_a_document_read_again_costs_no_statement(
     served: httpx.AsyncClient, world: dict[str, Any], query_counter: QueryCounter
@@ -173,14 +183,7 @@ async def test_writes_always_read_their_token(
     await settled(served)
     assert (await served.get("/v1/me/programs", auth=world["token"].auth)).status_code == 200
     query_counter.statements.clear()
-    comment = await served.post(
-        f"/v1/reports/{world['report'].id}/activities",
-        json={
-            "data": {"type": "activity-comment", "attributes": {"message": "hi", "internal": True}}
-        },
-        auth=world["token"].auth,
-    )
-    assert comment.status_code == 201, comment.text
+    await comment(served, world["report"].id, world["token"], "hi")
     assert len(token_statements(query_counter)) == 1
 
 
@@ -200,17 +203,7 @@ async def test_a_cached_document_shows_a_write_of_this_process_in_the_next_read(
     query_counter.count = 0
     await titles(served, url, world["token"])
     assert query_counter.count == 0  # served from memory
-    comment = await served.post(
-        f"{url}/activities",
-        json={
-            "data": {
-                "type": "activity-comment",
-                "attributes": {"message": "fresh comment", "internal": True},
-            }
-        },
-        auth=world["token"].auth,
-    )
-    assert comment.status_code == 201, comment.text
+    await comment(served, world["report"].id, world["token"], "fresh comment")
     _, messages = await titles(served, url, world["token"])
     assert "fresh comment" in messages
 

@@ -321,34 +321,33 @@ def wrk(
     raise SystemExit(f"bench/run: no figures from wrk:\n{completed.stdout}\n{completed.stderr}")
 
 
+def request(scenario: Scenario, url: str) -> bytes:
+    """One request of a scenario, its body answered (HTTPError on a status over 399)."""
+    prepared = urllib.request.Request(
+        url,
+        data=scenario.body,
+        method=scenario.method,
+        headers={"Authorization": basic(scenario.token), "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(prepared, timeout=60) as response:
+        body: bytes = response.read()
+    return body
+
+
 def preflight(scenario: Scenario, base_url: str) -> str:
     """Three requests alone before the load: a scenario that fails is reported instead of being
     timed."""
     for n in range(3):
-        request = urllib.request.Request(
-            base_url + scenario.paths[n % len(scenario.paths)],
-            data=scenario.body,
-            method=scenario.method,
-            headers={"Authorization": basic(scenario.token), "Content-Type": "application/json"},
-        )
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                response.read()
+            request(scenario, base_url + scenario.paths[n % len(scenario.paths)])
         except urllib.error.HTTPError as error:
             return f"FAILED {error.code}: {error.read()[:300]!r}"
     return "ok"
 
 
 def read_each_once(scenario: Scenario, base_url: str) -> None:
-    def read(path: str) -> None:
-        request = urllib.request.Request(
-            base_url + path, headers={"Authorization": basic(scenario.token)}
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            response.read()
-
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(read, scenario.paths))
+        list(pool.map(lambda path: request(scenario, base_url + path), scenario.paths))
 
 
 def measure(scenario: Scenario, server: Server, options: Options) -> Result:
@@ -763,14 +762,7 @@ async def vacuum(database_url: str) -> None:
 def body_file(server: Server, scenario: Scenario) -> Path:
     """A real report document from bountybox, of median size among the first reports read, for
     the ceiling to answer with."""
-    bodies = []
-    for path in scenario.paths[:21]:
-        request = urllib.request.Request(
-            server.base_url + path, headers={"Authorization": basic(scenario.token)}
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            bodies.append(response.read())
-    bodies.sort(key=len)
+    bodies = sorted((request(scenario, server.base_url + p) for p in scenario.paths[:21]), key=len)
     document = DATA_DIR / "report-document.json"
     document.write_bytes(bodies[len(bodies) // 2])
     return document

@@ -1,9 +1,9 @@
 """Encoded responses of the GET endpoints that declare `cached=True`, kept in process memory per
 API token and URL. An entry is served only while the database's data version (`db/version.py`:
 pushed to the process on PostgreSQL, `db/feed.py`, else read in the token's own statement) is
-the one it was rendered under, and for at most `max_age`
-seconds (signed attachment links in a document are good for an hour; writes made to the
-database by other programs than this package do not move the version). Every write transaction
+the one it was rendered under, and for at most `max_age` seconds (signed attachment links in a
+document are good for an hour; writes made to the database by other programs than this package
+do not move the version). Every write transaction
 of this package changes the version, so the cache never answers with data older than the
 request: it saves the statements and the rendering of a document read again before anything
 changed. Keyed by token, an entry never crosses to another token, whatever it may see. Bodies

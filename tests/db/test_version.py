@@ -3,14 +3,27 @@ put for reads, rolled-back writes and delivery bookkeeping."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bountybox.core.audit import AUDIT_LOG_ITEMS
 from bountybox.db.engine import session_factory
-from bountybox.db.models import Organization
-from bountybox.db.version import changes_rendered_data, data_version, write_mark, written_since
-from tests.builders import make_org
+from bountybox.db.models import AuditLogItem, Organization, WebhookDelivery
+from bountybox.db.version import (
+    MAX_RIDING_ROWS,
+    append_at_commit,
+    changes_rendered_data,
+    data_version,
+    open_writes,
+    write_mark,
+    written_since,
+)
+from bountybox.domains.webhooks.repository import WEBHOOK_DELIVERIES
+from bountybox.domains.webhooks.service import delivery_row
+from tests.builders import T0, make_org, make_program, make_webhook
 
 
 async def version(engine: AsyncEngine) -> str:
@@ -101,3 +114,79 @@ async def test_a_transaction_tells_which_tables_it_wrote_since_a_mark(engine: As
         # The transaction ended: the mark holds no longer.
         async with conn.begin():
             assert written_since(conn.info, mark) is None
+
+
+def audit_row(organization_id: int, event: str) -> dict[str, Any]:
+    return {
+        "organization_id": organization_id,
+        "program_id": None,
+        "source_user_id": None,
+        "event": event,
+        "source": "User#1",
+        "subject": f"Organization#{organization_id}",
+        "log": event,
+        "parameters": {"n": event},
+        "user_agent": None,
+        "source_ip": None,
+        "country": None,
+        "created_at": T0,
+    }
+
+
+@pytest.mark.parametrize("rows", [1, 3, MAX_RIDING_ROWS + 1])
+async def test_appended_rows_are_written_at_commit_in_order_with_the_version(
+    engine: AsyncEngine, rows: int
+) -> None:
+    """On PostgreSQL up to MAX_RIDING_ROWS ride on the version's statement, more are inserted on
+    their own; either way they land in the order appended, and the version moves once."""
+    async with session_factory(engine)() as session:
+        org = await make_org(session)
+    before = await version(engine)
+    events = [f"event.{n}" for n in range(rows)]
+    async with session_factory(engine)() as session, session.begin():
+        info = await open_writes(session)
+        append_at_commit(info, AUDIT_LOG_ITEMS, [audit_row(org.id, e) for e in events[:1]])
+        append_at_commit(info, AUDIT_LOG_ITEMS, [audit_row(org.id, e) for e in events[1:]])
+        # Not written before the commit.
+        assert await session.scalar(select(func.count()).select_from(AuditLogItem)) == 0
+    assert int(await version(engine)) == int(before) + 1
+    async with session_factory(engine)() as session:
+        items = list(await session.scalars(select(AuditLogItem).order_by(AuditLogItem.id)))
+    assert [i.event for i in items] == events
+    assert items[-1].parameters == {"n": events[-1]}
+    assert items[0].created_at == T0
+
+
+async def test_appended_rows_of_a_rolled_back_transaction_are_never_written(
+    engine: AsyncEngine,
+) -> None:
+    async with session_factory(engine)() as session:
+        org = await make_org(session)
+    before = await version(engine)
+    async with session_factory(engine)() as session:
+        async with session.begin():
+            append_at_commit(await open_writes(session), AUDIT_LOG_ITEMS, [audit_row(org.id, "x")])
+            await session.rollback()
+        # The connection's next transaction does not inherit them.
+        async with session.begin():
+            await session.execute(
+                update(Organization).where(Organization.id == org.id).values(name="Next")
+            )
+    assert int(await version(engine)) == int(before) + 1
+    async with session_factory(engine)() as session:
+        assert await session.scalar(select(func.count()).select_from(AuditLogItem)) == 0
+
+
+async def test_appending_only_unrendered_rows_leaves_the_version(engine: AsyncEngine) -> None:
+    """Webhook deliveries alone (a redelivery) change nothing a response renders."""
+    async with session_factory(engine)() as session:
+        org = await make_org(session)
+        program = await make_program(session, org, handle="acme")
+        hook = await make_webhook(session, program, url="https://hooks.example.com/in")
+    before = await version(engine)
+    async with session_factory(engine)() as session, session.begin():
+        row = delivery_row(webhook_id=hook.id, event="report_triaged", body="{}", at=T0)
+        append_at_commit(await open_writes(session), WEBHOOK_DELIVERIES, [row])
+    assert await version(engine) == before
+    async with session_factory(engine)() as session:
+        assert await session.scalar(select(WebhookDelivery.event)) == "report_triaged"

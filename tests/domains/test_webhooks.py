@@ -16,6 +16,8 @@ from bountybox.core.auth import Actor, ProgramPermission, TokenKind
 from bountybox.core.clock import Clock
 from bountybox.db.engine import session_factory
 from bountybox.db.models import AuditLogItem, Webhook, WebhookDelivery
+from bountybox.domains.reports.repository import load_report_for_write
+from bountybox.domains.webhooks.repository import subscribed_webhook_ids
 from bountybox.domains.webhooks.service import configure_sessions
 from tests.builders import (
     T0,
@@ -219,19 +221,20 @@ async def test_reactivating_a_disabled_webhook_starts_it_afresh(
 # ---- the outbox ----
 
 
-async def test_without_active_webhooks_a_write_pays_one_query_and_renders_nothing(
+async def test_without_active_webhooks_a_write_pays_no_query_and_renders_nothing(
     client: httpx.AsyncClient,
     session: AsyncSession,
     world: dict[str, Any],
     query_counter: QueryCounter,
 ) -> None:
+    """The write's locked read of its report brings the program's active webhooks along."""
     await make_webhook(session, world["program"], url=HOOK, active=False)
     report = await make_report(session, world["program"], reporter=world["hacker"])
     query_counter.statements.clear()
     await comment(client, world, report.id)
     webhook_queries = [s for s in query_counter.statements if "webhook" in s]
     assert len(webhook_queries) == 1
-    assert webhook_queries[0].lstrip().startswith("SELECT webhooks.id, webhooks.events")
+    assert webhook_queries[0].lstrip().startswith("SELECT reports.")
     assert await deliveries(session) == []
 
 
@@ -455,3 +458,46 @@ async def test_deleting_a_webhook_deletes_its_deliveries(
     assert response.status_code == 204
     assert await deliveries(session) == []
     assert await session.scalar(select(func.count()).select_from(Webhook)) == 0
+
+
+async def test_a_webhook_created_after_the_writes_read_of_its_report_still_gets_the_event(
+    session: AsyncSession, engine: AsyncEngine, settings: Settings, world: dict[str, Any]
+) -> None:
+    """The active webhooks that came with the locked read hold only until the transaction
+    writes webhooks."""
+    program = world["program"]
+    report = await make_report(session, program, reporter=world["hacker"])
+    actor = Actor(
+        token_id=0,
+        user_id=world["hacker"].id,
+        kind=TokenKind.ORGANIZATION,
+        organization_id=world["org"].id,
+        programs={program.id: frozenset(p.value for p in ProgramPermission)},
+    )
+    sessions = session_factory(engine)
+    configure_sessions(sessions, settings)
+    async with sessions() as writer, writer.begin():
+        locked = await load_report_for_write(writer, actor, str(report.id))
+        assert await subscribed_webhook_ids(writer, program.id, "report_comment_created") == []
+        hook = Webhook(
+            program_id=program.id,
+            url=HOOK,
+            events=[],
+            active=True,
+            consecutive_failures=0,
+            created_at=T0,
+            updated_at=T0,
+        )
+        writer.add(hook)
+        await writer.flush()
+        await events.emit(
+            writer,
+            Clock(),
+            type="activity-comment",
+            program_id=program.id,
+            report_id=locked.id,
+            actor=actor,
+            message="hi",
+        )
+    [row] = await deliveries(session)
+    assert (row.webhook_id, row.event) == (hook.id, "report_comment_created")

@@ -1,7 +1,8 @@
 """The audit trail of writes. The endpoint layer opens one AuditScope per write request and appends
-the audit-log item in the request's own transaction, so a rolled-back write leaves no item and a
-committed one always has one. Code deeper down (the loaders of reports and programs, emit()) names
-the program and subject it touched through note(), so no route has to."""
+the audit-log item in the request's own transaction (written as it commits), so a rolled-back
+write leaves no item and a committed one always has one. Code deeper down (the loaders of reports
+and programs, emit()) names the program and subject it touched through note(), so no route has
+to."""
 
 from __future__ import annotations
 
@@ -13,11 +14,16 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bountybox.core.auth import Actor
 from bountybox.db.models import AuditLogItem
+from bountybox.db.version import append_at_commit, open_writes
 
 SECRET_KEYS = re.compile(r"secret|password|token|credential", re.IGNORECASE)
 REDACTED = "[FILTERED]"
+AUDIT_LOG_ITEMS: Table = AuditLogItem.__table__  # type: ignore[assignment]
 VERBS = {"POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "destroy"}
 # HackerOne files program events under "teams." and organization events under "organizations.".
 PREFIXES = {"programs": "teams", "reports": "teams.reports", "organizations": "organizations"}
@@ -87,22 +93,28 @@ def audit_item(
     source_ip: str | None,
     user_agent: str | None,
     at: dt.datetime,
-) -> AuditLogItem:
+) -> dict[str, Any]:
+    """The row of `audit_log_items` that records one write."""
     source = f"User#{actor.user_id}"
     subject = scope.subject or (
         f"Team#{scope.program_id}" if scope.program_id else f"Organization#{actor.organization_id}"
     )
-    return AuditLogItem(
-        organization_id=actor.organization_id,
-        program_id=scope.program_id,
-        source_user_id=actor.user_id,
-        event=event,
-        source=source,
-        subject=subject,
-        log=f"{source} performed {event} on {subject}",
-        parameters=filtered(parameters),
-        user_agent=(user_agent or "")[:500] or None,
-        source_ip=source_ip,
-        country=None,
-        created_at=at,
-    )
+    return {
+        "organization_id": actor.organization_id,
+        "program_id": scope.program_id,
+        "source_user_id": actor.user_id,
+        "event": event,
+        "source": source,
+        "subject": subject,
+        "log": f"{source} performed {event} on {subject}",
+        "parameters": filtered(parameters),
+        "user_agent": (user_agent or "")[:500] or None,
+        "source_ip": source_ip,
+        "country": None,
+        "created_at": at,
+    }
+
+
+async def write_at_commit(session: AsyncSession, item: dict[str, Any]) -> None:
+    """The item is written as the request's transaction commits (`append_at_commit`)."""
+    append_at_commit(await open_writes(session), AUDIT_LOG_ITEMS, [item])

@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
 from bountybox.config import Settings
-from bountybox.core.audit import audit_item, audit_scope, event_name
+from bountybox.core.audit import audit_item, audit_scope, event_name, write_at_commit
 from bountybox.core.auth import Actor, TokenCache, TokenKind, authenticate, parse_basic
 from bountybox.core.cache import Key as CacheKey
 from bountybox.core.cache import ResponseCache
@@ -404,17 +404,16 @@ async def run_endpoint(request: Request, endpoint: Endpoint) -> Response:
             else:
                 with audit_scope() as scope:
                     result = await endpoint.handler(ctx, **kwargs)
-                session.add(
-                    audit_item(
-                        scope,
-                        actor=actor,
-                        event=endpoint.audit_event,
-                        parameters={**request.path_params, **(data or {})},
-                        source_ip=ctx.client_ip,
-                        user_agent=request.headers.get("user-agent"),
-                        at=state.clock.now(),
-                    )
+                item = audit_item(
+                    scope,
+                    actor=actor,
+                    event=endpoint.audit_event,
+                    parameters={**request.path_params, **(data or {})},
+                    source_ip=ctx.client_ip,
+                    user_agent=request.headers.get("user-agent"),
+                    at=state.clock.now(),
                 )
+                await write_at_commit(session, item)
         for action in ctx.post_commit:
             try:
                 await action()

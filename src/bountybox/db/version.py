@@ -18,7 +18,25 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, event
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Update,
+    bindparam,
+    cast,
+    event,
+    func,
+    insert,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.ext.compiler import compiles
@@ -31,10 +49,23 @@ WROTE = "bountybox.wrote"
 # The tables the open transaction wrote, in order (one entry per statement).
 WRITES = "bountybox.writes"
 BUMP = "UPDATE data_version SET version = version + 1 WHERE id = 1"
-# PostgreSQL also notifies the new version to the processes listening (`db/feed.py`) once the
-# transaction commits.
-BUMP_AND_NOTIFY = f"{BUMP} RETURNING version, pg_notify({CHANNEL}, CAST(version AS TEXT))"
-BUMP_RETURNING = f"{BUMP} RETURNING version"
+_DATA_VERSION = Table(
+    "data_version",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger),
+)
+# Rows the transaction only appends and never reads back (its audit item, its webhook
+# deliveries), written at commit (`append_at_commit`). Each row names every column it sets:
+# column defaults are not applied to them.
+APPENDED = "bountybox.appended"
+# Up to this many appended rows ride on the increment's statement, one data-modifying CTE each;
+# a transaction that appends more (a bulk change) inserts them on their own.
+MAX_RIDING_ROWS = 16
+Appended = list[tuple[Table, list[dict[str, Any]]]]
+# The increment's statement for each shape of appended rows (their tables and columns), built once:
+# SQLAlchemy caches the compiled form of a statement with bound parameters only.
+_BUMPS: dict[tuple[Any, ...], Update] = {}
 # The version the open transaction's commit will make current, for the commit to announce.
 COMMITTING = "bountybox.committing"
 # Tables that background work writes and no cached response renders: webhook delivery
@@ -147,6 +178,60 @@ def remembered(
     return value
 
 
+def append_at_commit(info: dict[Any, Any], table: Table, rows: list[dict[str, Any]]) -> None:
+    """Write `rows` into `table` when the transaction commits, not now, after the rows appended to
+    it before (every row appended to one table has the same keys).
+    `info` is the transaction's `Connection.info` (`open_writes`). On PostgreSQL they ride on the
+    statement that increments the data version, so they cost no round trip of their own; the
+    transaction cannot read them back before it commits."""
+    if rows:
+        info.setdefault(APPENDED, {}).setdefault(table, []).extend(rows)
+
+
+def _bump_statement(appended: Appended, *, notify: bool) -> tuple[Update, dict[str, Any]]:
+    """On PostgreSQL: the increment, returning the new version (and notifying it), with each
+    appended row inserted by a data-modifying CTE of the same statement; and its parameters."""
+    shape = (notify, tuple((table.name, len(rows), tuple(rows[0])) for table, rows in appended))
+    statement = _BUMPS.get(shape)
+    if statement is None:
+        version = _DATA_VERSION.c.version
+        returned: list[Any] = [version]
+        if notify:
+            returned.append(func.pg_notify(literal_column(CHANNEL), cast(version, Text)))
+        statement = (
+            update(_DATA_VERSION)
+            .where(_DATA_VERSION.c.id == 1)
+            .values(version=version + 1)
+            .returning(*returned)
+        )
+        for number, (table, rows) in enumerate(appended):
+            # One CTE per table, its rows in order (so are their ids), from a UNION ALL of
+            # parameter rows: a multi-row VALUES would be compiled again on every commit.
+            keys = list(rows[0])
+            selects = [
+                select(
+                    *(
+                        bindparam(f"a{number}_{index}_{key}", type_=table.c[key].type).label(key)
+                        for key in keys
+                    )
+                )
+                for index in range(len(rows))
+            ]
+            rows_in = selects[0] if len(selects) == 1 else union_all(*selects)
+            inserted = insert(table).from_select(keys, rows_in, include_defaults=False)
+            statement = statement.add_cte(inserted.cte(f"appended_{number}"))
+        if len(_BUMPS) >= 256:
+            _BUMPS.clear()
+        _BUMPS[shape] = statement
+    parameters = {
+        f"a{number}_{index}_{key}": value
+        for number, (_, rows) in enumerate(appended)
+        for index, row in enumerate(rows)
+        for key, value in row.items()
+    }
+    return statement, parameters
+
+
 def track_writes(engine: AsyncEngine, *, notify: bool = True) -> None:
     """Every engine of the package: the data version's increment, and the tables each
     transaction writes (for `written_since`). On PostgreSQL the increment notifies the new
@@ -166,12 +251,22 @@ def track_writes(engine: AsyncEngine, *, notify: bool = True) -> None:
 
     @event.listens_for(engine.sync_engine, "commit")
     def _bump(conn: Connection) -> None:
-        if conn.info.pop(WROTE, False):
-            if postgresql:
-                version = conn.exec_driver_sql(BUMP_AND_NOTIFY if notify else BUMP_RETURNING)
-                conn.info[COMMITTING] = version.scalar()
-            else:
-                conn.exec_driver_sql(BUMP)
+        appended: Appended = list(conn.info.pop(APPENDED, {}).items())
+        wrote = conn.info.pop(WROTE, False) or any(
+            table.name not in UNRENDERED for table, _ in appended
+        )
+        riding = sum(len(rows) for _, rows in appended) <= MAX_RIDING_ROWS
+        if not (wrote and postgresql and riding):
+            for table, rows in appended:
+                conn.execute(insert(table), rows)
+            appended = []
+        if wrote and postgresql:
+            statement, parameters = _bump_statement(appended, notify=notify)
+            conn.info[COMMITTING] = conn.execute(statement, parameters).scalar()
+        elif wrote:
+            conn.exec_driver_sql(BUMP)
+        # What these statements wrote is part of this commit, not of the connection's next one.
+        conn.info.pop(WROTE, None)
         conn.info.pop(WRITES, None)
 
     @event.listens_for(engine.sync_engine, "rollback")
@@ -179,12 +274,14 @@ def track_writes(engine: AsyncEngine, *, notify: bool = True) -> None:
         conn.info.pop(WROTE, None)
         conn.info.pop(WRITES, None)
         conn.info.pop(COMMITTING, None)
+        conn.info.pop(APPENDED, None)
 
     @event.listens_for(engine.sync_engine.pool, "checkin")
     def _forget_on_return(_dbapi_connection: Any, record: Any) -> None:
         record.info.pop(WROTE, None)
         record.info.pop(WRITES, None)
         record.info.pop(COMMITTING, None)
+        record.info.pop(APPENDED, None)
 
     if postgresql:
         # SQLAlchemy has no event after a commit has succeeded: the dialect's commit is wrapped.

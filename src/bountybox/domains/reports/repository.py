@@ -56,6 +56,7 @@ from bountybox.db.models import (
     Trigger,
     User,
     Weakness,
+    Webhook,
     group_members,
     group_programs,
     program_weaknesses,
@@ -70,6 +71,7 @@ from bountybox.domains.activities.repository import (
 from bountybox.domains.reports.resource import AttachmentUrl, ReportBundle
 from bountybox.domains.reports.schemas import BoolFilter, ReportQuery, ReportSortField
 from bountybox.domains.reports.states import CLOSED_STATES
+from bountybox.domains.webhooks.repository import active_webhooks_of, keep_active_webhooks
 
 
 def visible(actor: Actor) -> ColumnElement[bool]:
@@ -87,31 +89,43 @@ RARE_CHILDREN: dict[str, Any] = {
     "guidances": RemediationGuidance.report_id,
 }
 
+ASSIGNEE_USER = aliased(User)
 REPORT_WITH_TO_ONES = (
-    select(Report, Program, Severity, Weakness, StructuredScope, User)
+    select(Report, Program, Severity, Weakness, StructuredScope, User, ASSIGNEE_USER, Group)
     .join(Program, Program.id == Report.program_id)
     .outerjoin(Severity, Severity.id == Report.severity_id)
     .outerjoin(Weakness, Weakness.id == Report.weakness_id)
     .outerjoin(StructuredScope, StructuredScope.id == Report.structured_scope_id)
     .outerjoin(User, User.id == Report.reporter_id)
+    .outerjoin(ASSIGNEE_USER, ASSIGNEE_USER.id == Report.assignee_user_id)
+    .outerjoin(Group, Group.id == Report.assignee_group_id)
     .where(Report.id == bindparam("report_id"))
 )
-TO_ONES = 6
+TO_ONES = 8
 # Writes lock the report row only (the joined rows are read, not locked), and bring the acting
 # user too: the answer to a comment or a state change renders its actor.
 ACTING_USER = aliased(User)
 # Both also ask which of the rare children the report has, so its documents (a write's answer
-# and webhook payload too) read only those.
+# and webhook payload too) read only those, and bring its inboxes (one row each).
 CHILDREN_PRESENT = [
     exists().where(column == Report.id).label(kind) for kind, column in RARE_CHILDREN.items()
 ]
 RARE_CHILD_TABLES = frozenset(column.table.name for column in RARE_CHILDREN.values())
+REPORT_FOR_READ = (
+    REPORT_WITH_TO_ONES.add_columns(*CHILDREN_PRESENT, Inbox)
+    .outerjoin(report_inboxes, report_inboxes.c.report_id == Report.id)
+    .outerjoin(Inbox, Inbox.id == report_inboxes.c.inbox_id)
+)
+# A write also brings its program's active webhooks (one row each, times the inboxes), which
+# decide whether the events it records are delivered.
 REPORT_WITH_TO_ONES_FOR_UPDATE = (
-    REPORT_WITH_TO_ONES.add_columns(ACTING_USER, *CHILDREN_PRESENT)
+    REPORT_FOR_READ.add_columns(
+        ACTING_USER, Webhook.id.label("webhook_id"), Webhook.events.label("webhook_events")
+    )
     .outerjoin(ACTING_USER, ACTING_USER.id == bindparam("actor_user_id"))
+    .outerjoin(Webhook, active_webhooks_of(Report.program_id))
     .with_for_update(of=Report)
 )
-REPORT_FOR_READ = REPORT_WITH_TO_ONES.add_columns(*CHILDREN_PRESENT)
 # What a request already read of one report serves the documents it renders of it again (a
 # write's answer, then its webhook payload) until the transaction writes one of these tables.
 INBOX_TABLES = frozenset({"report_inboxes", "inboxes"})
@@ -121,26 +135,37 @@ CUSTOM_FIELD_TABLES = frozenset({"custom_field_values", "custom_field_attributes
 async def _visible_report(
     session: AsyncSession, actor: Actor, report_id: str, *, for_update: bool
 ) -> Report | None:
-    """The report with its program, severity, weakness, asset and reporter in one statement
-    (documents render them; the session's preloader keeps them), or None when missing or
+    """The report with its program, severity, weakness, asset, reporter and assignee in one
+    statement (documents render them; the session's preloader keeps them), or None when missing or
     invisible. A read also learns which rare children the report has, a write its actor."""
     rid = parse_id(report_id)
     if rid is None:
         return None
     if for_update:
         binds = {"report_id": rid, "actor_user_id": actor.user_id}
-        row = (await session.execute(REPORT_WITH_TO_ONES_FOR_UPDATE, binds)).first()
+        rows = (await session.execute(REPORT_WITH_TO_ONES_FOR_UPDATE, binds)).all()
     else:
-        row = (await session.execute(REPORT_FOR_READ, {"report_id": rid})).first()
-    if row is None or not actor.can_see(row[0].program_id):
+        rows = (await session.execute(REPORT_FOR_READ, {"report_id": rid})).all()
+    if not rows or not actor.can_see(rows[0][0].program_id):
         return None
+    row = rows[0]
     report: Report = row[0]
-    entities = TO_ONES + 1 if for_update else TO_ONES
+    pre = Preloader.of(session)
     # The preloader also keeps the report itself: the session holds clean objects weakly, and a
     # write's webhook payload renders this report again at commit (`in_session`).
-    Preloader.of(session).add(list(row[:entities]))
-    present = [kind for kind, flag in zip(RARE_CHILDREN, row[entities:], strict=True) if flag]
-    remember(session, await open_writes(session), ("present", report.id), present)
+    pre.add(list(row[:TO_ONES]))
+    flags = row[TO_ONES : TO_ONES + len(RARE_CHILDREN)]
+    present = [kind for kind, flag in zip(RARE_CHILDREN, flags, strict=True) if flag]
+    info = await open_writes(session)
+    remember(session, info, ("present", report.id), present)
+    inboxes = {r.Inbox.id: r.Inbox for r in rows if r.Inbox is not None}
+    remember(
+        session, info, ("inboxes", report.id), [(report.id, i) for _, i in sorted(inboxes.items())]
+    )
+    if for_update:
+        pre.add([row[-3]])
+        webhooks = {r.webhook_id: r.webhook_events for r in rows if r.webhook_id is not None}
+        keep_active_webhooks(session, info, report.program_id, list(webhooks.items()))
     return report
 
 

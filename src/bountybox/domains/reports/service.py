@@ -365,8 +365,11 @@ async def record(
     refs: dict[str, int] | None = None,
     at: dt.datetime | None = None,
 ) -> Activity:
-    """One activity on the report, and the report's program-activity timestamps moved with it."""
-    activity = await events.emit(
+    """One activity on the report, and the report's program-activity timestamps moved with it
+    (before the activity is written, so the report's changes are written in the same flush)."""
+    now = at or clock.now()
+    touch_program_activity(report, now, public=not internal)
+    return await events.emit(
         session,
         clock,
         type=type,
@@ -377,10 +380,8 @@ async def record(
         internal=internal,
         extra=extra,
         refs=refs,
-        at=at,
+        at=now,
     )
-    touch_program_activity(report, activity.created_at, public=not internal)
-    return activity
 
 
 async def program_of(session: AsyncSession, report: Report) -> Program:

@@ -8,7 +8,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bountybox.core.errors import NotFound
@@ -21,6 +34,7 @@ from bountybox.db.models import (
     WebhookDeliveryAttempt,
 )
 from bountybox.db.preload import in_session
+from bountybox.db.version import append_at_commit, open_writes, remember, remembered
 from bountybox.domains.webhooks.schemas import DeliveryState, DisabledReason
 
 PENDING = DeliveryState.PENDING.value
@@ -28,16 +42,41 @@ PENDING = DeliveryState.PENDING.value
 # ---- the outbox ----
 
 
+WEBHOOK_DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[assignment]
 # Every recorded activity runs it: built once (building it per call cost as much as running it).
 ACTIVE_WEBHOOKS = select(Webhook.id, Webhook.events).where(
     Webhook.program_id == bindparam("program_id"), Webhook.active.is_(True)
 )
+WEBHOOK_TABLES = frozenset({"webhooks"})
+
+
+def active_webhooks_of(program_id: Any) -> ColumnElement[bool]:
+    """For a statement that already reads the program's row (a write's report) to bring its
+    active webhooks along, as `Webhook.id` and `Webhook.events` (outer-joined: one row each)."""
+    return and_(Webhook.program_id == program_id, Webhook.active.is_(True))
+
+
+def keep_active_webhooks(
+    session: AsyncSession, info: dict[Any, Any], program_id: int, rows: list[tuple[int, Any]]
+) -> None:
+    """What a statement of this transaction read of the program's active webhooks (id, events),
+    for `subscribed_webhook_ids` until the transaction writes webhooks."""
+    remember(session, info, ("active webhooks", program_id), rows)
 
 
 async def subscribed_webhook_ids(session: AsyncSession, program_id: int, event: str) -> list[int]:
     """Active webhooks of the program that want the event (an empty list of events wants all).
-    One indexed query: a program without webhooks costs nothing more on the write path."""
-    rows = await session.execute(ACTIVE_WEBHOOKS, {"program_id": program_id})
+    One indexed query, or none when the transaction read them already: a program without
+    webhooks costs nothing more on the write path."""
+    info = await open_writes(session)
+    key = ("active webhooks", program_id)
+    rows: list[tuple[int, Any]] | None = remembered(session, info, key, WEBHOOK_TABLES)
+    if rows is None:
+        rows = [
+            (id_, events)
+            for id_, events in await session.execute(ACTIVE_WEBHOOKS, {"program_id": program_id})
+        ]
+        keep_active_webhooks(session, info, program_id, rows)
     return [id_ for id_, events in rows if not events or event in events]
 
 
@@ -53,8 +92,8 @@ async def reports_by_id(session: AsyncSession, ids: set[int]) -> list[Report]:
 
 
 async def insert_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(WebhookDelivery), rows)
+    """Written as the transaction commits (nothing reads them back before)."""
+    append_at_commit(await open_writes(session), WEBHOOK_DELIVERIES, rows)
 
 
 # ---- management ----

@@ -7,19 +7,21 @@ do not move the version). Every write transaction
 of this package changes the version, so the cache never answers with data older than the
 request: it saves the statements and the rendering of a document read again before anything
 changed. Keyed by token, an entry never crosses to another token, whatever it may see. Bodies
-are kept deflated (zlib level 1): a 14 KB report document takes 2.7 KB, costs 90 µs to deflate
-once and 15 µs to inflate per read."""
+are kept compressed with LZ4 (high compression): a 12.4 KB report document takes 3.4 KB, costs
+37 µs to compress once and 1.6 µs to decompress per read (zlib level 1 took 2.9 KB, 90 µs and
+18 µs: an eighth of a cached read)."""
 
 from __future__ import annotations
 
 import time
-import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import lz4.block
+
 # Bookkeeping of one entry (key tuple, URL string, dataclass, dict slot), counted with its
-# deflated body.
+# compressed body.
 ENTRY_OVERHEAD = 400
 
 Key = tuple[int, str]
@@ -28,12 +30,17 @@ Key = tuple[int, str]
 @dataclass(frozen=True, slots=True)
 class Entry:
     version: str
-    deflated: bytes
+    compressed: bytes
     stored_at: float
 
     @property
     def cost(self) -> int:
-        return len(self.deflated) + ENTRY_OVERHEAD
+        return len(self.compressed) + ENTRY_OVERHEAD
+
+
+def compress(body: bytes) -> bytes:
+    compressed: bytes = lz4.block.compress(body, mode="high_compression", compression=9)
+    return compressed
 
 
 class ResponseCache:
@@ -65,12 +72,13 @@ class ResponseCache:
             self._drop(key)
             return None
         self.entries.move_to_end(key)
-        return zlib.decompress(entry.deflated)
+        body: bytes = lz4.block.decompress(entry.compressed)
+        return body
 
     def put(self, key: Key, version: str, body: bytes) -> None:
         if not version:
             return
-        entry = Entry(version, zlib.compress(body, 1), self.timer())
+        entry = Entry(version, compress(body), self.timer())
         # One entry may take an eighth of the cache, so a huge document cannot empty it.
         if entry.cost * 8 > self.max_bytes:
             return

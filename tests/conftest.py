@@ -64,12 +64,16 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 # they move the id sequence).
 INSERTED_INTO: set[str] = set()
 INSERT_INTO = re.compile(r"\s*INSERT\s+INTO\s+\"?(\w+)", re.IGNORECASE)
+# Rows appended at commit are inserted by data-modifying CTEs on PostgreSQL (db/version.py).
+INSERT_INTO_CTE = re.compile(r"\(INSERT\s+INTO\s+\"?(\w+)", re.IGNORECASE)
 
 
 def note_inserts(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
     match = INSERT_INTO.match(statement)
     if match:
         INSERTED_INTO.add(match[1])
+    elif statement.lstrip()[:4].upper() == "WITH":
+        INSERTED_INTO.update(INSERT_INTO_CTE.findall(statement))
 
 
 async def empty_database(engine: AsyncEngine) -> None:

@@ -3,6 +3,7 @@ put for reads, rolled-back writes and delivery bookkeeping."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -11,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bountybox.core.audit import AUDIT_LOG_ITEMS
 from bountybox.db.engine import session_factory
-from bountybox.db.models import AuditLogItem, Organization, WebhookDelivery
+from bountybox.db.models import AuditLogItem, Organization, Program, WebhookDelivery
 from bountybox.db.version import (
-    MAX_RIDING_ROWS,
+    MAX_APPENDED_TOGETHER,
     append_at_commit,
     changes_rendered_data,
     data_version,
@@ -24,6 +25,7 @@ from bountybox.db.version import (
 from bountybox.domains.webhooks.repository import WEBHOOK_DELIVERIES
 from bountybox.domains.webhooks.service import delivery_row
 from tests.builders import T0, make_org, make_program, make_webhook
+from tests.conftest import PG_URL
 
 
 async def version(engine: AsyncEngine) -> str:
@@ -133,12 +135,12 @@ def audit_row(organization_id: int, event: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("rows", [1, 3, MAX_RIDING_ROWS + 1])
+@pytest.mark.parametrize("rows", [1, 3, MAX_APPENDED_TOGETHER + 1])
 async def test_appended_rows_are_written_at_commit_in_order_with_the_version(
     engine: AsyncEngine, rows: int
 ) -> None:
-    """On PostgreSQL up to MAX_RIDING_ROWS ride on the version's statement, more are inserted on
-    their own; either way they land in the order appended, and the version moves once."""
+    """On PostgreSQL up to MAX_APPENDED_TOGETHER go in one statement, more are inserted table by
+    table; either way they land in the order appended, and the version moves once."""
     async with session_factory(engine)() as session:
         org = await make_org(session)
     before = await version(engine)
@@ -190,3 +192,50 @@ async def test_appending_only_unrendered_rows_leaves_the_version(engine: AsyncEn
     assert await version(engine) == before
     async with session_factory(engine)() as session:
         assert await session.scalar(select(WebhookDelivery.event)) == "report_triaged"
+
+
+@pytest.mark.skipif(not PG_URL, reason="row locks are PostgreSQL's")
+async def test_appended_rows_wait_for_a_locked_row_before_the_counter_is_taken(
+    engine: AsyncEngine,
+) -> None:
+    """An audit item's foreign key waits on a program another writer has locked (a bounty locks
+    its program's balance). It must wait before its own transaction holds the counter's row,
+    which that writer needs to commit: otherwise the two deadlock."""
+    async with session_factory(engine)() as session:
+        org = await make_org(session)
+        program = await make_program(session, org, handle="acme")
+        other = await make_org(session)
+    program_locked = asyncio.Event()
+
+    async def locking_writer() -> None:
+        async with session_factory(engine)() as session, session.begin():
+            await session.execute(
+                select(Program.id).where(Program.id == program.id).with_for_update()
+            )
+            program_locked.set()
+            await asyncio.sleep(0.3)
+            await session.execute(
+                update(Organization).where(Organization.id == org.id).values(name="Locker")
+            )
+
+    async def appending_writer() -> None:
+        await program_locked.wait()
+        async with session_factory(engine)() as session, session.begin():
+            await session.execute(
+                update(Organization).where(Organization.id == other.id).values(name="Appender")
+            )
+            row = {**audit_row(org.id, "teams.reports.activities.create"), "program_id": program.id}
+            append_at_commit(await open_writes(session), AUDIT_LOG_ITEMS, [row])
+
+    before = await version(engine)
+    await asyncio.wait_for(asyncio.gather(locking_writer(), appending_writer()), timeout=10)
+    assert int(await version(engine)) == int(before) + 2
+    async with session_factory(engine)() as session:
+        assert await session.scalar(select(AuditLogItem.program_id)) == program.id
+
+
+def test_rows_appended_to_one_table_have_the_same_keys() -> None:
+    info: dict[str, object] = {}
+    append_at_commit(info, AUDIT_LOG_ITEMS, [audit_row(1, "a")])
+    with pytest.raises(ValueError, match="same keys"):
+        append_at_commit(info, AUDIT_LOG_ITEMS, [{"event": "b"}])

@@ -19,23 +19,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
-    Integer,
-    MetaData,
+    Select,
     String,
     Table,
-    Text,
-    Update,
     bindparam,
-    cast,
     event,
-    func,
     insert,
     literal_column,
     select,
     union_all,
-    update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -49,23 +41,21 @@ WROTE = "bountybox.wrote"
 # The tables the open transaction wrote, in order (one entry per statement).
 WRITES = "bountybox.writes"
 BUMP = "UPDATE data_version SET version = version + 1 WHERE id = 1"
-_DATA_VERSION = Table(
-    "data_version",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("version", BigInteger),
-)
+# PostgreSQL also notifies the new version to the processes listening (`db/feed.py`) once the
+# transaction commits.
+BUMP_AND_NOTIFY = f"{BUMP} RETURNING version, pg_notify({CHANNEL}, CAST(version AS TEXT))"
+BUMP_RETURNING = f"{BUMP} RETURNING version"
 # Rows the transaction only appends and never reads back (its audit item, its webhook
 # deliveries), written at commit (`append_at_commit`). Each row names every column it sets:
 # column defaults are not applied to them.
 APPENDED = "bountybox.appended"
-# Up to this many appended rows ride on the increment's statement, one data-modifying CTE each;
-# a transaction that appends more (a bulk change) inserts them on their own.
-MAX_RIDING_ROWS = 16
+# Up to this many appended rows go in one statement on PostgreSQL; a transaction that appends
+# more (a bulk change) inserts each table's rows on their own.
+MAX_APPENDED_TOGETHER = 16
 Appended = list[tuple[Table, list[dict[str, Any]]]]
-# The increment's statement for each shape of appended rows (their tables and columns), built once:
+# The appending statement for each shape of appended rows (their tables, counts and columns):
 # SQLAlchemy caches the compiled form of a statement with bound parameters only.
-_BUMPS: dict[tuple[Any, ...], Update] = {}
+_APPENDING: dict[tuple[Any, ...], Select[Any]] = {}
 # The version the open transaction's commit will make current, for the commit to announce.
 COMMITTING = "bountybox.committing"
 # Tables that background work writes and no cached response renders: webhook delivery
@@ -179,34 +169,32 @@ def remembered(
 
 
 def append_at_commit(info: dict[Any, Any], table: Table, rows: list[dict[str, Any]]) -> None:
-    """Write `rows` into `table` when the transaction commits, not now, after the rows appended to
-    it before (every row appended to one table has the same keys).
-    `info` is the transaction's `Connection.info` (`open_writes`). On PostgreSQL they ride on the
-    statement that increments the data version, so they cost no round trip of their own; the
-    transaction cannot read them back before it commits."""
-    if rows:
-        info.setdefault(APPENDED, {}).setdefault(table, []).extend(rows)
+    """Write `rows` into `table` when the transaction commits, after the rows appended to it
+    before; every row appended to one table has the same keys. `info` is the transaction's
+    `Connection.info` (`open_writes`). On PostgreSQL the rows of every table go in one statement,
+    just before the data version's increment (not in it: their foreign keys are checked at the
+    end of their statement, and waiting there on a row another writer has locked while holding
+    the counter's row would deadlock with that writer). The transaction cannot read them back
+    before it commits, and rolling back to a savepoint does not take them back."""
+    if not rows:
+        return
+    kept = info.setdefault(APPENDED, {}).setdefault(table, [])
+    keys = (kept or rows)[0].keys()
+    if any(row.keys() != keys for row in rows):
+        raise ValueError(f"rows appended to {table.name} must all have the same keys")
+    kept.extend(rows)
 
 
-def _bump_statement(appended: Appended, *, notify: bool) -> tuple[Update, dict[str, Any]]:
-    """On PostgreSQL: the increment, returning the new version (and notifying it), with each
-    appended row inserted by a data-modifying CTE of the same statement; and its parameters."""
-    shape = (notify, tuple((table.name, len(rows), tuple(rows[0])) for table, rows in appended))
-    statement = _BUMPS.get(shape)
+def _appending_statement(appended: Appended) -> tuple[Select[Any], dict[str, Any]]:
+    """On PostgreSQL: one statement that inserts every appended row, a data-modifying CTE per
+    table, its rows in order (so are their ids); and its parameters. Built once per shape of
+    rows: the rows come from a UNION ALL of parameter rows, where a multi-row VALUES would be
+    compiled again on every commit."""
+    shape = tuple((table.name, len(rows), tuple(rows[0])) for table, rows in appended)
+    statement = _APPENDING.get(shape)
     if statement is None:
-        version = _DATA_VERSION.c.version
-        returned: list[Any] = [version]
-        if notify:
-            returned.append(func.pg_notify(literal_column(CHANNEL), cast(version, Text)))
-        statement = (
-            update(_DATA_VERSION)
-            .where(_DATA_VERSION.c.id == 1)
-            .values(version=version + 1)
-            .returning(*returned)
-        )
+        statement = select(literal_column("1"))
         for number, (table, rows) in enumerate(appended):
-            # One CTE per table, its rows in order (so are their ids), from a UNION ALL of
-            # parameter rows: a multi-row VALUES would be compiled again on every commit.
             keys = list(rows[0])
             selects = [
                 select(
@@ -220,9 +208,9 @@ def _bump_statement(appended: Appended, *, notify: bool) -> tuple[Update, dict[s
             rows_in = selects[0] if len(selects) == 1 else union_all(*selects)
             inserted = insert(table).from_select(keys, rows_in, include_defaults=False)
             statement = statement.add_cte(inserted.cte(f"appended_{number}"))
-        if len(_BUMPS) >= 256:
-            _BUMPS.clear()
-        _BUMPS[shape] = statement
+        if len(_APPENDING) >= 256:
+            _APPENDING.clear()
+        _APPENDING[shape] = statement
     parameters = {
         f"a{number}_{index}_{key}": value
         for number, (_, rows) in enumerate(appended)
@@ -255,14 +243,14 @@ def track_writes(engine: AsyncEngine, *, notify: bool = True) -> None:
         wrote = conn.info.pop(WROTE, False) or any(
             table.name not in UNRENDERED for table, _ in appended
         )
-        riding = sum(len(rows) for _, rows in appended) <= MAX_RIDING_ROWS
-        if not (wrote and postgresql and riding):
+        if postgresql and 0 < sum(len(rows) for _, rows in appended) <= MAX_APPENDED_TOGETHER:
+            conn.execute(*_appending_statement(appended))
+        else:
             for table, rows in appended:
                 conn.execute(insert(table), rows)
-            appended = []
         if wrote and postgresql:
-            statement, parameters = _bump_statement(appended, notify=notify)
-            conn.info[COMMITTING] = conn.execute(statement, parameters).scalar()
+            version = conn.exec_driver_sql(BUMP_AND_NOTIFY if notify else BUMP_RETURNING)
+            conn.info[COMMITTING] = version.scalar()
         elif wrote:
             conn.exec_driver_sql(BUMP)
         # What these statements wrote is part of this commit, not of the connection's next one.

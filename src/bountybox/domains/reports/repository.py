@@ -56,7 +56,6 @@ from bountybox.db.models import (
     Trigger,
     User,
     Weakness,
-    Webhook,
     group_members,
     group_programs,
     program_weaknesses,
@@ -71,7 +70,11 @@ from bountybox.domains.activities.repository import (
 from bountybox.domains.reports.resource import AttachmentUrl, ReportBundle
 from bountybox.domains.reports.schemas import BoolFilter, ReportQuery, ReportSortField
 from bountybox.domains.reports.states import CLOSED_STATES
-from bountybox.domains.webhooks.repository import active_webhooks_of, keep_active_webhooks
+from bountybox.domains.webhooks.repository import (
+    active_webhooks_of,
+    keep_active_webhooks,
+    webhook_rows,
+)
 
 
 def visible(actor: Actor) -> ColumnElement[bool]:
@@ -116,14 +119,13 @@ REPORT_FOR_READ = (
     .outerjoin(report_inboxes, report_inboxes.c.report_id == Report.id)
     .outerjoin(Inbox, Inbox.id == report_inboxes.c.inbox_id)
 )
-# A write also brings its program's active webhooks (one row each, times the inboxes), which
-# decide whether the events it records are delivered.
+# A write also brings its program's active webhooks, which decide whether the events it records
+# are delivered.
 REPORT_WITH_TO_ONES_FOR_UPDATE = (
     REPORT_FOR_READ.add_columns(
-        ACTING_USER, Webhook.id.label("webhook_id"), Webhook.events.label("webhook_events")
+        ACTING_USER, active_webhooks_of(Report.program_id).label("active_webhooks")
     )
     .outerjoin(ACTING_USER, ACTING_USER.id == bindparam("actor_user_id"))
-    .outerjoin(Webhook, active_webhooks_of(Report.program_id))
     .with_for_update(of=Report)
 )
 # What a request already read of one report serves the documents it renders of it again (a
@@ -135,9 +137,10 @@ CUSTOM_FIELD_TABLES = frozenset({"custom_field_values", "custom_field_attributes
 async def _visible_report(
     session: AsyncSession, actor: Actor, report_id: str, *, for_update: bool
 ) -> Report | None:
-    """The report with its program, severity, weakness, asset, reporter and assignee in one
-    statement (documents render them; the session's preloader keeps them), or None when missing or
-    invisible. A read also learns which rare children the report has, a write its actor."""
+    """The report with its program, severity, weakness, asset, reporter, assignee and inboxes in
+    one statement (documents render them; the session's preloader keeps them), or None when
+    missing or invisible. It also learns which rare children the report has; a write also learns
+    its actor and the program's active webhooks."""
     rid = parse_id(report_id)
     if rid is None:
         return None
@@ -163,9 +166,9 @@ async def _visible_report(
         session, info, ("inboxes", report.id), [(report.id, i) for _, i in sorted(inboxes.items())]
     )
     if for_update:
-        pre.add([row[-3]])
-        webhooks = {r.webhook_id: r.webhook_events for r in rows if r.webhook_id is not None}
-        keep_active_webhooks(session, info, report.program_id, list(webhooks.items()))
+        pre.add([row[-2]])
+        webhooks = webhook_rows(row.active_webhooks)
+        keep_active_webhooks(session, info, report.program_id, webhooks)
     return report
 
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
+    JSON,
+    ScalarSelect,
     Select,
     Table,
-    and_,
     bindparam,
     case,
     delete,
@@ -23,6 +23,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from bountybox.core.errors import NotFound
 from bountybox.core.jsonapi.query import parse_id
@@ -43,17 +46,46 @@ PENDING = DeliveryState.PENDING.value
 
 
 WEBHOOK_DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[assignment]
-# Every recorded activity runs it: built once (building it per call cost as much as running it).
+# Recorded activities run it unless their transaction read the program's webhooks already: built
+# once (building it per call cost as much as running it).
 ACTIVE_WEBHOOKS = select(Webhook.id, Webhook.events).where(
     Webhook.program_id == bindparam("program_id"), Webhook.active.is_(True)
 )
 WEBHOOK_TABLES = frozenset({"webhooks"})
 
 
-def active_webhooks_of(program_id: Any) -> ColumnElement[bool]:
-    """For a statement that already reads the program's row (a write's report) to bring its
-    active webhooks along, as `Webhook.id` and `Webhook.events` (outer-joined: one row each)."""
-    return and_(Webhook.program_id == program_id, Webhook.active.is_(True))
+class _id_and_events(FunctionElement[Any]):
+    """The webhooks of a subquery as one JSON array of [id, events] pairs (NULL or [] when
+    none)."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+@compiles(_id_and_events, "postgresql")
+def _id_and_events_postgresql(element: _id_and_events, compiler: SQLCompiler, **kw: Any) -> str:
+    id_, events = (compiler.process(c, **kw) for c in element.clauses)
+    return f"json_agg(json_build_array({id_}, {events}))"
+
+
+@compiles(_id_and_events, "sqlite")
+def _id_and_events_sqlite(element: _id_and_events, compiler: SQLCompiler, **kw: Any) -> str:
+    id_, events = (compiler.process(c, **kw) for c in element.clauses)
+    return f"json_group_array(json_array({id_}, json({events})))"
+
+
+def active_webhooks_of(program_id: Any) -> ScalarSelect[Any]:
+    """For a statement that already reads the program's row (a write's report): its active
+    webhooks as one column, a JSON array of [id, events] (read with `webhook_rows`)."""
+    return (
+        select(_id_and_events(Webhook.id, Webhook.events))
+        .where(Webhook.program_id == program_id, Webhook.active.is_(True))
+        .scalar_subquery()
+    )
+
+
+def webhook_rows(value: list[list[Any]] | None) -> list[tuple[int, Any]]:
+    return [(int(id_), events) for id_, events in value or []]
 
 
 def keep_active_webhooks(

@@ -2,12 +2,13 @@
 management of webhooks (create, update, delete, test, redeliver).
 
 The outbox. events.emit() asks `enqueue_activity` whether any active webhook of the program wants
-the event; when none does (the usual case) that one indexed query is the whole cost. Otherwise the
-event is queued on the session, and the payloads are rendered and the delivery rows written just
-before the transaction commits, in that same transaction. Rendering at the end rather than at
-emit() time matters: services record the activity first and finish the change after it (the
-attachments of a comment are claimed, `disclosed_at` is set, the report's activity timestamps move),
-and a payload rendered at emit() would miss all of that. A rolled-back transaction writes no
+the event: one indexed query, or none when the transaction's locked read of its report brought
+the program's active webhooks along. When none does (the usual case) that is the whole cost.
+Otherwise the event is queued on the session, and the payloads are rendered just before the
+transaction commits and their delivery rows written as it commits, in that same transaction.
+Rendering at the end rather than at emit() time matters: services record the activity first and
+finish the change after it (the attachments of a comment are claimed, `disclosed_at` is set), and
+a payload rendered at emit() would miss all of that. A rolled-back transaction writes no
 delivery; a committed one always has its deliveries, which the worker sends afterwards.
 """
 

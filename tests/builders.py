@@ -289,7 +289,9 @@ async def make_webhook(
     secret: str | None = None,
     events: list[str] | None = None,
     active: bool = True,
+    commit: bool = True,
 ) -> Webhook:
+    """`commit=False` only flushes: the webhook is written in the session's open transaction."""
     webhook = Webhook(
         program_id=program.id,
         url=url,
@@ -301,5 +303,5 @@ async def make_webhook(
         updated_at=T0,
     )
     session.add(webhook)
-    await session.commit()
+    await (session.commit() if commit else session.flush())
     return webhook

@@ -479,17 +479,7 @@ async def test_a_webhook_created_after_the_writes_read_of_its_report_still_gets_
     async with sessions() as writer, writer.begin():
         locked = await load_report_for_write(writer, actor, str(report.id))
         assert await subscribed_webhook_ids(writer, program.id, "report_comment_created") == []
-        hook = Webhook(
-            program_id=program.id,
-            url=HOOK,
-            events=[],
-            active=True,
-            consecutive_failures=0,
-            created_at=T0,
-            updated_at=T0,
-        )
-        writer.add(hook)
-        await writer.flush()
+        hook = await make_webhook(writer, program, url=HOOK, commit=False)
         await events.emit(
             writer,
             Clock(),

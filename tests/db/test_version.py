@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bountybox.core.audit import AUDIT_LOG_ITEMS
@@ -194,13 +194,29 @@ async def test_appending_only_unrendered_rows_leaves_the_version(engine: AsyncEn
         assert await session.scalar(select(WebhookDelivery.event)) == "report_triaged"
 
 
+async def lock_waited_on(engine: AsyncEngine) -> None:
+    """Until another session of this database waits on a lock."""
+    async with engine.connect() as conn:
+        for _ in range(200):
+            waiting = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database()"
+                )
+            )
+            if waiting:
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError("no session waited on the locked row")
+
+
 @pytest.mark.skipif(not PG_URL, reason="row locks are PostgreSQL's")
 async def test_appended_rows_wait_for_a_locked_row_before_the_counter_is_taken(
     engine: AsyncEngine,
 ) -> None:
-    """An audit item's foreign key waits on a program another writer has locked (a bounty locks
-    its program's balance). It must wait before its own transaction holds the counter's row,
-    which that writer needs to commit: otherwise the two deadlock."""
+    """An audit item's foreign key waits on a program another writer has locked FOR UPDATE. It
+    must wait before its own transaction holds the counter's row, which that writer needs to
+    commit: otherwise the two deadlock."""
     async with session_factory(engine)() as session:
         org = await make_org(session)
         program = await make_program(session, org, handle="acme")
@@ -213,7 +229,7 @@ async def test_appended_rows_wait_for_a_locked_row_before_the_counter_is_taken(
                 select(Program.id).where(Program.id == program.id).with_for_update()
             )
             program_locked.set()
-            await asyncio.sleep(0.3)
+            await lock_waited_on(engine)
             await session.execute(
                 update(Organization).where(Organization.id == org.id).values(name="Locker")
             )
@@ -228,7 +244,7 @@ async def test_appended_rows_wait_for_a_locked_row_before_the_counter_is_taken(
             append_at_commit(await open_writes(session), AUDIT_LOG_ITEMS, [row])
 
     before = await version(engine)
-    await asyncio.wait_for(asyncio.gather(locking_writer(), appending_writer()), timeout=10)
+    await asyncio.wait_for(asyncio.gather(locking_writer(), appending_writer()), timeout=20)
     assert int(await version(engine)) == int(before) + 2
     async with session_factory(engine)() as session:
         assert await session.scalar(select(AuditLogItem.program_id)) == program.id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import httpx
@@ -17,8 +18,8 @@ from bountybox.core.clock import Clock
 from bountybox.db.engine import session_factory
 from bountybox.db.models import AuditLogItem, Webhook, WebhookDelivery
 from bountybox.domains.reports.repository import load_report_for_write
-from bountybox.domains.webhooks.repository import subscribed_webhook_ids
-from bountybox.domains.webhooks.service import configure_sessions
+from bountybox.domains.webhooks.repository import claim_webhooks, subscribed_webhook_ids
+from bountybox.domains.webhooks.service import configure_sessions, delivery_row
 from tests.builders import (
     T0,
     make_group,
@@ -30,7 +31,7 @@ from tests.builders import (
     make_user,
     make_webhook,
 )
-from tests.conftest import QueryCounter
+from tests.conftest import PG_URL, QueryCounter
 
 HOOK = "http://127.0.0.1:9/hooks"
 
@@ -491,3 +492,24 @@ async def test_a_webhook_created_after_the_writes_read_of_its_report_still_gets_
         )
     [row] = await deliveries(session)
     assert (row.webhook_id, row.event) == (hook.id, "report_comment_created")
+
+
+@pytest.mark.skipif(not PG_URL, reason="row locks are PostgreSQL's")
+async def test_a_worker_claims_a_webhook_while_a_write_adds_a_delivery_to_it(
+    session: AsyncSession, engine: AsyncEngine, world: dict[str, Any]
+) -> None:
+    """A delivery's foreign-key check shares its webhook's key; the worker's claim must not skip
+    the webhook for it, or a steady write load would starve the deliveries."""
+    hook = await make_webhook(session, world["program"], url=HOOK)
+    session.add(WebhookDelivery(**delivery_row(webhook_id=hook.id, event="e", body="{}", at=T0)))
+    await session.commit()
+    sessions = session_factory(engine)
+    async with sessions() as writer, writer.begin():
+        writer.add(WebhookDelivery(**delivery_row(webhook_id=hook.id, event="e", body="{}", at=T0)))
+        await writer.flush()
+        async with sessions() as worker, worker.begin():
+            now = T0 + dt.timedelta(minutes=1)
+            until = now + dt.timedelta(minutes=1)
+            claimed = await claim_webhooks(worker, owner="w", now=now, until=until, limit=5)
+        assert claimed == [hook.id]
+        await writer.rollback()

@@ -46,8 +46,8 @@ BUMP = "UPDATE data_version SET version = version + 1 WHERE id = 1"
 BUMP_AND_NOTIFY = f"{BUMP} RETURNING version, pg_notify({CHANNEL}, CAST(version AS TEXT))"
 BUMP_RETURNING = f"{BUMP} RETURNING version"
 # Rows the transaction only appends and never reads back (its audit item, its webhook
-# deliveries), written at commit (`append_at_commit`). Each row names every column it sets:
-# column defaults are not applied to them.
+# deliveries), written at commit (`append_at_commit`). Each row names every column it needs set:
+# PostgreSQL's single statement applies no column defaults.
 APPENDED = "bountybox.appended"
 # Up to this many appended rows go in one statement on PostgreSQL; a transaction that appends
 # more (a bulk change) inserts each table's rows on their own.
@@ -171,7 +171,8 @@ def remembered(
 def append_at_commit(info: dict[Any, Any], table: Table, rows: list[dict[str, Any]]) -> None:
     """Write `rows` into `table` when the transaction commits, after the rows appended to it
     before; every row appended to one table has the same keys. `info` is the transaction's
-    `Connection.info` (`open_writes`). On PostgreSQL the rows of every table go in one statement,
+    `Connection.info` (`open_writes`). On PostgreSQL the rows of every table (up to
+    MAX_APPENDED_TOGETHER) go in one statement,
     just before the data version's increment (not in it: their foreign keys are checked at the
     end of their statement, and waiting there on a row another writer has locked while holding
     the counter's row would deadlock with that writer). The transaction cannot read them back
@@ -190,7 +191,7 @@ def _appending_statement(appended: Appended) -> tuple[Select[Any], dict[str, Any
     table, its rows in order (so are their ids); and its parameters. Built once per shape of
     rows: the rows come from a UNION ALL of parameter rows, where a multi-row VALUES would be
     compiled again on every commit."""
-    shape = tuple((table.name, len(rows), tuple(rows[0])) for table, rows in appended)
+    shape = tuple((table, len(rows), tuple(rows[0])) for table, rows in appended)
     statement = _APPENDING.get(shape)
     if statement is None:
         statement = select(literal_column("1"))

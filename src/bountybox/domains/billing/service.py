@@ -15,8 +15,11 @@ __all__ = ["balance", "locked_balance", "pay_bounty", "pay_retest", "top_up"]
 
 async def locked_balance(session: AsyncSession, program_id: int) -> int:
     """The balance, with the program row locked until the transaction ends: concurrent payments
-    from one program queue here, so none of them spends money another already spent."""
-    await session.execute(select(Program.id).where(Program.id == program_id).with_for_update())
+    from one program queue here, so none of them spends money another already spent. FOR NO KEY
+    UPDATE: other writes' foreign-key checks on the program do not queue behind a payment."""
+    await session.execute(
+        select(Program.id).where(Program.id == program_id).with_for_update(key_share=True)
+    )
     return await balance(session, program_id)
 
 

@@ -273,7 +273,10 @@ async def claim_webhooks(
             # Least recently served first, so no webhook starves.
             .order_by(Webhook.lease_expires_at.asc().nulls_first(), Webhook.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            # FOR NO KEY UPDATE: the foreign-key checks of deliveries being written take a key
+            # share on their webhook, and a plain FOR UPDATE would skip every webhook under a
+            # steady write load.
+            .with_for_update(skip_locked=True, key_share=True)
         )
     )
     if ids:

@@ -195,18 +195,19 @@ async def test_appending_only_unrendered_rows_leaves_the_version(engine: AsyncEn
 
 
 async def lock_waited_on(engine: AsyncEngine) -> None:
-    """Until another session of this database waits on a lock."""
-    async with engine.connect() as conn:
-        for _ in range(200):
+    """Until another session of this database waits on a lock (each look in a transaction of its
+    own: PostgreSQL keeps one snapshot of pg_stat_activity per transaction)."""
+    for _ in range(200):
+        async with engine.connect() as conn:
             waiting = await conn.scalar(
                 text(
                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
                     " AND datname = current_database()"
                 )
             )
-            if waiting:
-                return
-            await asyncio.sleep(0.05)
+        if waiting:
+            return
+        await asyncio.sleep(0.05)
     raise AssertionError("no session waited on the locked row")
 
 

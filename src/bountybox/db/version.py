@@ -172,11 +172,11 @@ def append_at_commit(info: dict[Any, Any], table: Table, rows: list[dict[str, An
     """Write `rows` into `table` when the transaction commits, after the rows appended to it
     before; every row appended to one table has the same keys. `info` is the transaction's
     `Connection.info` (`open_writes`). On PostgreSQL the rows of every table (up to
-    MAX_APPENDED_TOGETHER) go in one statement,
-    just before the data version's increment (not in it: their foreign keys are checked at the
-    end of their statement, and waiting there on a row another writer has locked while holding
-    the counter's row would deadlock with that writer). The transaction cannot read them back
-    before it commits, and rolling back to a savepoint does not take them back."""
+    MAX_APPENDED_TOGETHER) go in one statement, just before the data version's increment (not in
+    it: their foreign keys are checked at the end of their statement, and waiting there on a row
+    another writer has locked while holding the counter's row would deadlock with that writer).
+    The transaction cannot read them back before it commits, and rolling back to a savepoint does
+    not take them back."""
     if not rows:
         return
     kept = info.setdefault(APPENDED, {}).setdefault(table, [])
@@ -221,6 +221,12 @@ def _appending_statement(appended: Appended) -> tuple[Select[Any], dict[str, Any
     return statement, parameters
 
 
+def _forget_transaction(info: dict[Any, Any]) -> None:
+    """What a connection kept about its transaction, dropped when it ends without a commit."""
+    for key in (WROTE, WRITES, COMMITTING, APPENDED):
+        info.pop(key, None)
+
+
 def track_writes(engine: AsyncEngine, *, notify: bool = True) -> None:
     """Every engine of the package: the data version's increment, and the tables each
     transaction writes (for `written_since`). On PostgreSQL the increment notifies the new
@@ -260,17 +266,11 @@ def track_writes(engine: AsyncEngine, *, notify: bool = True) -> None:
 
     @event.listens_for(engine.sync_engine, "rollback")
     def _forget(conn: Connection) -> None:
-        conn.info.pop(WROTE, None)
-        conn.info.pop(WRITES, None)
-        conn.info.pop(COMMITTING, None)
-        conn.info.pop(APPENDED, None)
+        _forget_transaction(conn.info)
 
     @event.listens_for(engine.sync_engine.pool, "checkin")
     def _forget_on_return(_dbapi_connection: Any, record: Any) -> None:
-        record.info.pop(WROTE, None)
-        record.info.pop(WRITES, None)
-        record.info.pop(COMMITTING, None)
-        record.info.pop(APPENDED, None)
+        _forget_transaction(record.info)
 
     if postgresql:
         # SQLAlchemy has no event after a commit has succeeded: the dialect's commit is wrapped.

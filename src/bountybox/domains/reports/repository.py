@@ -166,7 +166,7 @@ async def _visible_report(
         session, info, ("inboxes", report.id), [(report.id, i) for _, i in sorted(inboxes.items())]
     )
     if for_update:
-        pre.add([row[-2]])
+        pre.add([row._mapping[ACTING_USER]])
         webhooks = webhook_rows(row.active_webhooks)
         keep_active_webhooks(session, info, report.program_id, webhooks)
     return report

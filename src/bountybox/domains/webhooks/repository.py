@@ -93,7 +93,11 @@ def keep_active_webhooks(
 ) -> None:
     """What a statement of this transaction read of the program's active webhooks (id, events),
     for `subscribed_webhook_ids` until the transaction writes webhooks."""
-    remember(session, info, ("active webhooks", program_id), rows)
+    remember(session, info, _active_webhooks_key(program_id), rows)
+
+
+def _active_webhooks_key(program_id: int) -> tuple[str, int]:
+    return ("active webhooks", program_id)
 
 
 async def subscribed_webhook_ids(session: AsyncSession, program_id: int, event: str) -> list[int]:
@@ -101,7 +105,7 @@ async def subscribed_webhook_ids(session: AsyncSession, program_id: int, event: 
     One indexed query, or none when the transaction read them already: a program without
     webhooks costs nothing more on the write path."""
     info = await open_writes(session)
-    key = ("active webhooks", program_id)
+    key = _active_webhooks_key(program_id)
     rows: list[tuple[int, Any]] | None = remembered(session, info, key, WEBHOOK_TABLES)
     if rows is None:
         rows = [

@@ -5,7 +5,8 @@
 
 Three servers are started one after the other, each alone on the machine, each as one Granian
 worker: the ceiling (bench/apps/ceiling.py: pre-encoded bytes the size of a report document), the
-bare app (bench/apps/bare.py: the same SQL as bountybox for GET /v1/reports/{id}, by hand) and
+bare app (bench/apps/bare.py: the same SQL as bountybox for GET /v1/reports/{id} and for a
+comment, by hand) and
 `bountybox serve`, started as a user would with the benchmark token exempt from rate limits
 (BOUNTYBOX_RATE_LIMIT_EXEMPT_TOKENS). wrk drives every scenario from its own process over loopback
 with a fixed number of connections for a fixed time after a warm-up; a Lua script rotates the
@@ -558,6 +559,14 @@ def scenarios(manifest: Manifest, targets: Targets) -> list[Scenario]:
             note=f"{len(targets.feed_cursors) + 1} pages of 100",
         ),
         Scenario(
+            "bare_create_comment",
+            "bare",
+            [f"/v1/reports/{i}/activities" for i in targets.written_ids],
+            method="POST",
+            body=json.dumps(comment).encode(),
+            token=token,
+        ),
+        Scenario(
             "create_comment",
             "bountybox",
             [f"/v1/reports/{i}/activities" for i in targets.written_ids],
@@ -630,15 +639,21 @@ def format_row(result: Result) -> str:
 
 
 def ratio_lines(results: dict[str, Result]) -> list[str]:
+    lines = []
     get = results.get("get_report")
     ceiling = results.get("ceiling")
     bare = results.get("bare_get_report")
-    if not (get and ceiling and bare and ceiling.rps and bare.rps):
-        return []
-    return [
-        f"get_report: {100 * get.rps / ceiling.rps:.0f}% of ceiling, "
-        f"{100 * get.rps / bare.rps:.0f}% of bare"
-    ]
+    comment = results.get("create_comment")
+    bare_comment = results.get("bare_create_comment")
+    if comment and bare_comment and bare_comment.rps:
+        lines.append(f"create_comment: {100 * comment.rps / bare_comment.rps:.0f}% of bare")
+    # The last line, so it can be watched from run to run.
+    if get and ceiling and bare and ceiling.rps and bare.rps:
+        lines.append(
+            f"get_report: {100 * get.rps / ceiling.rps:.0f}% of ceiling, "
+            f"{100 * get.rps / bare.rps:.0f}% of bare"
+        )
+    return lines
 
 
 def command_output(*command: str) -> str:

@@ -1,12 +1,19 @@
-"""The bare app: `GET /v1/reports/{id}` written by hand on Starlette, running the statements
-bountybox runs for that endpoint (the token with its admin flag and the organization's program
-ids; the report joined with its program, severity, weakness, asset and reporter, and which rarely
-present children exist; those children; the inboxes; the activities; one query per kind of
-related row still missing), without a transaction on PostgreSQL and in one on SQLite, as
-bountybox reads, straight on asyncpg (or sqlite3 through aiosqlite), and encoding a document of
-the same shape with orjson. No ORM, no endpoint layer, no rate limiter, no markdown rendering:
-what is left is the database round trips and the JSON, the least a Python server can do for this
-response.
+"""The bare app: two endpoints written by hand on Starlette, straight on asyncpg (or sqlite3
+through aiosqlite), each running the statements bountybox runs for it and encoding with orjson.
+No ORM, no endpoint layer, no rate limiter, no markdown rendering: what is left is the database
+round trips and the JSON, the least a Python server can do for that request.
+
+- `GET /v1/reports/{id}`: the token with its admin flag and the organization's program ids; the
+  report joined with its program, severity, weakness, asset and reporter, and which rarely
+  present children exist; those children; the inboxes; the activities; one query per kind of
+  related row still missing. Without a transaction on PostgreSQL and in one on SQLite, as
+  bountybox reads; a document of the same shape.
+- `POST /v1/reports/{id}/activities` (a comment): in one transaction, the token; the report locked
+  with its program, severity, weakness, asset, reporter, assignee, inboxes, the acting user and
+  the program's active webhooks; the activity inserted; the report's activity timestamps moved;
+  the audit item and one webhook delivery per subscribed webhook, whose body is the activity and
+  the report rendered; the data version incremented (and notified on PostgreSQL). The answer is
+  the activity's document.
 
     BENCH_DATABASE_URL=postgresql://... granian --interface asgi bench.apps.bare:app
 """
@@ -19,9 +26,11 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
+import html
 import os
 import re
 import sqlite3
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -109,10 +118,29 @@ class Database:
 
     ID_LIST = ""
 
+    # The program's active webhooks as one JSON column of the locked read, and the locking
+    # clause, in this database's dialect.
+    ACTIVE_WEBHOOKS = ""
+    LOCK = ""
+    BUMP = ""
+
     async def open(self) -> None: ...
     async def close(self) -> None: ...
     def reading(self) -> contextlib.AbstractAsyncContextManager[Any]:
         raise NotImplementedError
+
+    def writing(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """`fetch` in a transaction that commits when the block ends and rolls back when it
+        raises."""
+        raise NotImplementedError
+
+    def timestamp(self, value: dt.datetime) -> Any:
+        return value
+
+    async def append(self, fetch: Any, rows: list[tuple[str, Row]]) -> None:
+        """Inserts rows that nothing reads back: each alone, as bountybox does on SQLite."""
+        for table, row in rows:
+            await fetch(insert_sql(table, row, 1), *row.values())
 
 
 class Postgres(Database):
@@ -128,16 +156,42 @@ class Postgres(Database):
         await self.pool.close()
 
     ID_LIST = "string_agg(CAST(programs.id AS TEXT), ',')"
+    ACTIVE_WEBHOOKS = (
+        "(SELECT json_agg(json_build_array(webhooks.id, webhooks.events)) FROM webhooks"
+        " WHERE webhooks.program_id = reports.program_id AND webhooks.active IS true)"
+    )
+    LOCK = " FOR UPDATE OF reports"
+    BUMP = (
+        "UPDATE data_version SET version = version + 1 WHERE id = 1 RETURNING version,"
+        " pg_notify('bountybox_dv_' || md5(current_schema()), CAST(version AS TEXT))"
+    )
 
     @contextlib.asynccontextmanager
     async def reading(self) -> AsyncIterator[Any]:
         async with self.pool.acquire() as conn:
+            yield self._fetch(conn)
 
-            async def fetch(sql: str, *args: Any, raw: bool = False) -> list[Any]:
-                rows = await conn.fetch(sql, *args)
-                return [tuple(r) for r in rows] if raw else [dict(r) for r in rows]
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[Any]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield self._fetch(conn)
 
-            yield fetch
+    @staticmethod
+    def _fetch(conn: Any) -> Any:
+        async def fetch(sql: str, *args: Any, raw: bool = False) -> list[Any]:
+            rows = await conn.fetch(sql, *args)
+            return [tuple(r) for r in rows] if raw else [dict(r) for r in rows]
+
+        return fetch
+
+    async def append(self, fetch: Any, rows: list[tuple[str, Row]]) -> None:
+        """One statement for all of them, as bountybox does on PostgreSQL."""
+        parts: list[str] = []
+        args: list[Any] = []
+        for n, (table, row) in enumerate(rows):
+            parts.append(f"appended_{n} AS ({insert_sql(table, row, len(args) + 1)})")
+            args += row.values()
+        await fetch(f"WITH {', '.join(parts)} SELECT 1", *args)
 
 
 class Sqlite(Database):
@@ -161,12 +215,27 @@ class Sqlite(Database):
             await self.idle.get_nowait().close()
 
     ID_LIST = "group_concat(programs.id, ',')"
+    ACTIVE_WEBHOOKS = (
+        "(SELECT json_group_array(json_array(webhooks.id, json(webhooks.events))) FROM webhooks"
+        " WHERE webhooks.program_id = reports.program_id AND webhooks.active = 1)"
+    )
+    BUMP = "UPDATE data_version SET version = version + 1 WHERE id = 1 RETURNING version"
+
+    def reading(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        return self._transaction("BEGIN")
+
+    def writing(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        return self._transaction("BEGIN IMMEDIATE")
+
+    def timestamp(self, value: dt.datetime) -> Any:
+        # As bountybox stores them on SQLite: naive UTC text.
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
     @contextlib.asynccontextmanager
-    async def reading(self) -> AsyncIterator[Any]:
+    async def _transaction(self, begin: str) -> AsyncIterator[Any]:
         conn = await self.idle.get()
         try:
-            await conn.execute("BEGIN")
+            await conn.execute(begin)
 
             async def fetch(sql: str, *args: Any, raw: bool = False) -> list[Any]:
                 # $1 -> ?1: SQLite's numbered parameters, so a statement may use one twice.
@@ -221,30 +290,41 @@ TO_ONES = {
 }
 
 
-async def get_report(request: Request) -> Response:
-    database: Database = request.app.state.database
+async def admin_token(fetch: Any, database: Database, request: Request) -> Row | None:
+    """The token's row, with the ids of the programs it sees, when it is an organization
+    admin's."""
     header = request.headers.get("authorization", "")
     identifier, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+    tokens = await fetch(
+        "SELECT api_tokens.*, organizations.ip_allowlist,"
+        " (SELECT organization_members.organization_admin FROM organization_members"
+        "  WHERE organization_members.organization_id = api_tokens.organization_id"
+        "  AND organization_members.user_id = api_tokens.user_id) AS admin,"
+        f" (SELECT {database.ID_LIST} FROM programs"
+        "  WHERE programs.organization_id = api_tokens.organization_id) AS program_ids,"
+        " (SELECT CAST(version AS TEXT) FROM data_version WHERE id = 1) AS version"
+        " FROM api_tokens"
+        " LEFT OUTER JOIN organizations ON organizations.id = api_tokens.organization_id"
+        " WHERE api_tokens.identifier = $1",
+        identifier,
+    )
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    if not tokens or not hmac.compare_digest(tokens[0]["secret_hash"], digest):
+        return None
+    token: Row = tokens[0]
+    if not token["admin"]:
+        return None
+    token["visible"] = {int(i) for i in (token["program_ids"] or "").split(",") if i}
+    return token
+
+
+async def get_report(request: Request) -> Response:
+    database: Database = request.app.state.database
     async with database.reading() as fetch:
-        tokens = await fetch(
-            "SELECT api_tokens.*, organizations.ip_allowlist,"
-            " (SELECT organization_members.organization_admin FROM organization_members"
-            "  WHERE organization_members.organization_id = api_tokens.organization_id"
-            "  AND organization_members.user_id = api_tokens.user_id) AS admin,"
-            f" (SELECT {database.ID_LIST} FROM programs"
-            "  WHERE programs.organization_id = api_tokens.organization_id) AS program_ids"
-            " FROM api_tokens"
-            " LEFT OUTER JOIN organizations ON organizations.id = api_tokens.organization_id"
-            " WHERE api_tokens.identifier = $1",
-            identifier,
-        )
-        digest = hashlib.sha256(secret.encode()).hexdigest()
-        if not tokens or not hmac.compare_digest(tokens[0]["secret_hash"], digest):
+        token = await admin_token(fetch, database, request)
+        if token is None:
             return forbidden()
-        token = tokens[0]
-        if not token["admin"]:
-            return forbidden()
-        visible = {int(i) for i in (token["program_ids"] or "").split(",") if i}
+        visible = token["visible"]
         # The report and its program, severity, weakness, asset and reporter, and which rare
         # children it has, in one statement, as bountybox reads them; the row is split by each
         # table's columns.
@@ -417,6 +497,239 @@ async def get_report(request: Request) -> Response:
     )
 
 
+# The locked read of a write: each part is (table, alias), its columns split off the row in order.
+LOCKED = [
+    ("reports", "reports"),
+    ("programs", "programs"),
+    ("severities", "severities"),
+    ("weaknesses", "weaknesses"),
+    ("structured_scopes", "structured_scopes"),
+    ("users", "reporter"),
+    ("users", "assignee"),
+    ("groups", "groups"),
+    ("inboxes", "inboxes"),
+    ("users", "actor"),
+]
+COMMENT_EVENT = "report_comment_created"
+
+
+def insert_sql(table: str, row: Row, first: int) -> str:
+    columns = ", ".join(row)
+    values = ", ".join(f"${n}" for n in range(first, first + len(row)))
+    return f"INSERT INTO {table} ({columns}) VALUES ({values})"
+
+
+def split_row(columns: dict[str, list[str]], row: tuple[Any, ...]) -> dict[str, Row]:
+    parts: dict[str, Row] = {}
+    start = 0
+    for table, alias in LOCKED:
+        names = columns[table]
+        parts[alias] = dict(zip(names, row[start : start + len(names)], strict=True))
+        start += len(names)
+    return parts
+
+
+def public_user(row: Row, *, stats: bool = False) -> Row | None:
+    """A user as bountybox renders one in activities and payloads (reporters with their
+    stats)."""
+    if row["id"] is None:
+        return None
+    picture = row["profile_picture_url"] or "/assets/avatars/default.png"
+    attributes = {
+        "username": row["username"],
+        "name": row["name"],
+        "disabled": bool(row["disabled"]),
+        "created_at": ts(row["created_at"]),
+        "profile_picture": dict.fromkeys(("62x62", "82x82", "110x110", "260x260"), picture),
+    }
+    if stats:
+        attributes.update(reputation=row["reputation"], signal=row["signal"], impact=row["impact"])
+    return {"id": str(row["id"]), "type": "user", "attributes": attributes}
+
+
+def present(type_: str, row: Row) -> Row | None:
+    return resource(type_, row) if row["id"] is not None else None
+
+
+async def create_comment(request: Request) -> Response:
+    database: Database = request.app.state.database
+    columns = request.app.state.columns
+    attributes_in = orjson.loads(await request.body())["data"]["attributes"]
+    message = str(attributes_in["message"])
+    internal = bool(attributes_in.get("internal", False))
+    report_id = int(request.path_params["id"])
+    now = dt.datetime.now(dt.UTC)
+    at = database.timestamp(now)
+    async with database.writing() as fetch:
+        token = await admin_token(fetch, database, request)
+        if token is None:
+            return forbidden()
+        selected = ", ".join(f"{alias}.*" for _, alias in LOCKED)
+        rows = await fetch(
+            f"SELECT {selected}, {KINDS_PRESENT}, {database.ACTIVE_WEBHOOKS} AS active_webhooks"
+            " FROM reports JOIN programs ON programs.id = reports.program_id"
+            " LEFT OUTER JOIN severities ON severities.id = reports.severity_id"
+            " LEFT OUTER JOIN weaknesses ON weaknesses.id = reports.weakness_id"
+            " LEFT OUTER JOIN structured_scopes"
+            " ON structured_scopes.id = reports.structured_scope_id"
+            " LEFT OUTER JOIN users AS reporter ON reporter.id = reports.reporter_id"
+            " LEFT OUTER JOIN users AS assignee ON assignee.id = reports.assignee_user_id"
+            " LEFT OUTER JOIN groups ON groups.id = reports.assignee_group_id"
+            " LEFT OUTER JOIN report_inboxes ON report_inboxes.report_id = reports.id"
+            " LEFT OUTER JOIN inboxes ON inboxes.id = report_inboxes.inbox_id"
+            " LEFT OUTER JOIN users AS actor ON actor.id = $2"
+            f" WHERE reports.id = $1{database.LOCK}",
+            report_id,
+            token["user_id"],
+            raw=True,
+        )
+        if not rows:
+            return forbidden()
+        parts = split_row(columns, rows[0])
+        report = parts["reports"]
+        if report["program_id"] not in token["visible"]:
+            return forbidden()
+        width = sum(len(columns[table]) for table, _ in LOCKED)
+        kinds = {table for table, flag in zip(RARE, rows[0][width:-1], strict=True) if flag}
+        hooks = rows[0][-1]
+        hooks = orjson.loads(hooks) if isinstance(hooks, str) else hooks or []
+        inboxes = [split_row(columns, r)["inboxes"] for r in rows]
+
+        activity: Row = {
+            "type": "activity-comment",
+            "program_id": report["program_id"],
+            "report_id": report_id,
+            "actor_user_id": token["user_id"],
+            "actor_is_program": False,
+            "message": message,
+            "message_html": f"<p>{html.escape(message)}</p>\n",
+            "internal": internal,
+            "extra": "{}",
+            "refs": "{}",
+            "created_at": at,
+            "updated_at": at,
+        }
+        inserted = await fetch(
+            f"{insert_sql('activities', activity, 1)} RETURNING id", *activity.values()
+        )
+        activity["id"] = inserted[0]["id"]
+        touched = ["updated_at", "last_program_activity_at", "last_activity_at"]
+        if not internal:
+            touched.append("last_public_activity_at")
+        await fetch(
+            f"UPDATE reports SET {', '.join(f'{c} = $1' for c in touched)} WHERE id = $2",
+            at,
+            report_id,
+        )
+        for column in touched:
+            report[column] = now
+
+        rendered = resource(
+            "activity-comment",
+            {**activity, "created_at": now, "updated_at": now, "extra": None},
+            {"actor": {"data": public_user(parts["actor"])}, "attachments": {"data": []}},
+            drop=("type", "refs", "extra", "actor_is_program"),
+        )
+        appended: list[tuple[str, Row]] = [
+            (
+                "audit_log_items",
+                {
+                    "organization_id": token["organization_id"],
+                    "program_id": report["program_id"],
+                    "source_user_id": token["user_id"],
+                    "event": "teams.reports.activities.create",
+                    "source": f"User#{token['user_id']}",
+                    "subject": f"Report#{report_id}",
+                    "log": f"User#{token['user_id']} performed"
+                    f" teams.reports.activities.create on Report#{report_id}",
+                    "parameters": orjson.dumps(
+                        {"id": str(report_id), "data": attributes_in}
+                    ).decode(),
+                    "user_agent": request.headers.get("user-agent"),
+                    "source_ip": request.client.host if request.client else None,
+                    "country": None,
+                    "created_at": at,
+                },
+            )
+        ]
+        # An empty list of events wants them all.
+        subscribed = [
+            webhook_id for webhook_id, events in hooks if not events or COMMENT_EVENT in events
+        ]
+        if subscribed:
+            # The payload's report has its bounties, collaborators and custom field values, when
+            # the locked read says it has any.
+            rare = {
+                table: await fetch(RARE[table], report_id, raw=table == "custom_field_values")
+                for table in ("bounties", "report_collaborators", "custom_field_values")
+                if table in kinds
+            }
+            values_width = len(columns["custom_field_values"])
+            relationships = {
+                "reporter": {"data": public_user(parts["reporter"], stats=True)},
+                "collaborators": {
+                    "data": [
+                        {"weight": c["weight"], "user": {"id": str(c["user_id"]), "type": "user"}}
+                        for c in rare.get("report_collaborators", [])
+                    ]
+                },
+                "assignee": {
+                    "data": public_user(parts["assignee"]) or present("group", parts["groups"])
+                },
+                "program": {"data": present("program", parts["programs"])},
+                "severity": {"data": present("severity", parts["severities"])},
+                "weakness": {"data": present("weakness", parts["weaknesses"])},
+                "structured_scope": {
+                    "data": present("structured-scope", parts["structured_scopes"])
+                },
+                "bounties": {"data": [resource("bounty", b) for b in rare.get("bounties", [])]},
+                "inboxes": {"data": [resource("inbox", i) for i in inboxes if i["id"]]},
+                "custom_field_values": {
+                    "data": [
+                        resource(
+                            "custom-field-value",
+                            dict(
+                                zip(columns["custom_field_values"], v[:values_width], strict=True)
+                            ),
+                        )
+                        for v in rare.get("custom_field_values", [])
+                    ]
+                },
+            }
+            payload = {
+                "data": {"activity": rendered, "report": resource("report", report, relationships)}
+            }
+            body = orjson.dumps(payload).decode()
+            appended += [
+                (
+                    "webhook_deliveries",
+                    {
+                        "webhook_id": webhook_id,
+                        "event": COMMENT_EVENT,
+                        "guid": str(uuid.uuid4()),
+                        "activity_id": activity["id"],
+                        "report_id": report_id,
+                        "redelivery_of_id": None,
+                        "test": False,
+                        "body": body,
+                        "state": "pending",
+                        "attempt_count": 0,
+                        "next_attempt_at": at,
+                        "created_at": at,
+                    },
+                )
+                for webhook_id in subscribed
+            ]
+        await database.append(fetch, appended)
+        await fetch(database.BUMP)
+    return Response(
+        orjson.dumps({"data": rendered}),
+        201,
+        media_type="application/json; charset=utf-8",
+        headers=HEADERS,
+    )
+
+
 def make_database(url: str) -> Database:
     if url.startswith("sqlite"):
         return Sqlite(url.split(":///", 1)[1])
@@ -441,10 +754,22 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
                     table,
                 )
             ]
-            for table in ["reports", *TO_ONES, "custom_field_values", "custom_field_attributes"]
+            for table in {
+                "reports",
+                *TO_ONES,
+                *(table for table, _ in LOCKED),
+                "custom_field_values",
+                "custom_field_attributes",
+            }
         }
     yield
     await database.close()
 
 
-app = Starlette(routes=[Route("/v1/reports/{id:int}", get_report)], lifespan=lifespan)
+app = Starlette(
+    routes=[
+        Route("/v1/reports/{id:int}", get_report),
+        Route("/v1/reports/{id:int}/activities", create_comment, methods=["POST"]),
+    ],
+    lifespan=lifespan,
+)

@@ -15,7 +15,8 @@ of their 2,000 documents once before the warm-up, so `get_report` measures docum
 on any machine (`get_report_uncached` measures first reads). The table (requests/s, p50, p99,
 errors, server RSS) and the ratios are printed and appended with the machine's details to
 docs/benchmarks.md. `--quick` uses a 10,000-report SQLite dataset (generated on first use) and
-short runs, and ends with the line `get_report: NN% of ceiling, NN% of bare`.
+short runs, and ends with the lines `create_comment: NN% of bare` and `get_report: NN% of
+ceiling, NN% of bare`.
 """
 
 from __future__ import annotations

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bountybox.core.audit import AUDIT_LOG_ITEMS
 from bountybox.db.engine import session_factory
-from bountybox.db.models import AuditLogItem, Organization, Program, WebhookDelivery
+from bountybox.db.models import AuditLogItem, Organization, Program, Webhook, WebhookDelivery
 from bountybox.db.version import (
     MAX_APPENDED_TOGETHER,
     append_at_commit,
@@ -22,6 +22,7 @@ from bountybox.db.version import (
     write_mark,
     written_since,
 )
+from bountybox.domains.webhooks import repository as webhooks_repository
 from bountybox.domains.webhooks.repository import WEBHOOK_DELIVERIES
 from bountybox.domains.webhooks.service import delivery_row
 from tests.builders import T0, make_org, make_program, make_webhook
@@ -249,6 +250,82 @@ async def test_appended_rows_wait_for_a_locked_row_before_the_counter_is_taken(
     assert int(await version(engine)) == int(before) + 2
     async with session_factory(engine)() as session:
         assert await session.scalar(select(AuditLogItem.program_id)) == program.id
+
+
+async def two_webhooks(engine: AsyncEngine) -> tuple[int, int, int]:
+    """An organization, and two webhooks on its program."""
+    async with session_factory(engine)() as session:
+        org = await make_org(session)
+        program = await make_program(session, org, handle="acme")
+        kept = await make_webhook(session, program, url="https://hooks.example.com/kept")
+        gone = await make_webhook(session, program, url="https://hooks.example.com/gone")
+    return org.id, kept.id, gone.id
+
+
+async def delete_webhook(session: AsyncSession, webhook_id: int) -> None:
+    hook = await session.get(Webhook, webhook_id)
+    assert hook is not None
+    await webhooks_repository.delete_webhook(session, hook)
+
+
+def deliveries(kept: int, gone: int, count: int) -> list[dict[str, Any]]:
+    """`count` deliveries, every other one to the webhook that goes."""
+    return [
+        delivery_row(webhook_id=(gone if n % 2 else kept), event=f"e{n}", body="{}", at=T0)
+        for n in range(count)
+    ]
+
+
+async def delivered(engine: AsyncEngine) -> list[tuple[int, str]]:
+    async with session_factory(engine)() as session:
+        rows = await session.execute(
+            select(WebhookDelivery.webhook_id, WebhookDelivery.event).order_by(WebhookDelivery.id)
+        )
+        return [(r[0], r[1]) for r in rows]
+
+
+@pytest.mark.parametrize("count", [2, MAX_APPENDED_TOGETHER + 2])
+async def test_deliveries_to_a_webhook_deleted_before_the_commit_are_dropped(
+    engine: AsyncEngine, count: int
+) -> None:
+    """The write that queued them commits, with its other rows (one statement on PostgreSQL up
+    to MAX_APPENDED_TOGETHER rows, one per row beyond)."""
+    _, kept, gone = await two_webhooks(engine)
+    rows = deliveries(kept, gone, count)
+    async with session_factory(engine)() as session, session.begin():
+        append_at_commit(await open_writes(session), WEBHOOK_DELIVERIES, rows)
+        await delete_webhook(session, gone)
+    assert await delivered(engine) == [(kept, r["event"]) for r in rows if r["webhook_id"] == kept]
+
+
+@pytest.mark.skipif(not PG_URL, reason="concurrent writers are PostgreSQL's")
+@pytest.mark.parametrize("deletion", ["committed", "in progress"])
+async def test_a_webhook_deleted_while_a_write_to_it_is_open_does_not_fail_the_write(
+    engine: AsyncEngine, deletion: str
+) -> None:
+    """Another request deletes the webhook after the write read it and before the write commits
+    (or while it commits): the write's delivery to it is dropped, not a foreign-key error."""
+    org, kept, gone = await two_webhooks(engine)
+    rows = deliveries(kept, gone, 2)
+    async with session_factory(engine)() as writer, session_factory(engine)() as deleter:
+        await writer.begin()
+        info = await open_writes(writer)
+        append_at_commit(info, AUDIT_LOG_ITEMS, [audit_row(org, "teams.reports.activities.create")])
+        append_at_commit(info, WEBHOOK_DELIVERIES, rows)
+        await deleter.begin()
+        await delete_webhook(deleter, gone)
+        if deletion == "committed":
+            await deleter.commit()
+            await writer.commit()
+        else:
+            # The writer's insert waits on the row being deleted, then finds it gone.
+            committing = asyncio.create_task(writer.commit())
+            await lock_waited_on(engine)
+            await deleter.commit()
+            await asyncio.wait_for(committing, timeout=20)
+    assert await delivered(engine) == [(kept, "e0")]
+    async with session_factory(engine)() as session:
+        assert await session.scalar(select(AuditLogItem.organization_id)) == org
 
 
 def test_rows_appended_to_one_table_have_the_same_keys() -> None:

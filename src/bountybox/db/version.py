@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    CompoundSelect,
     Select,
     String,
     Table,
@@ -56,6 +57,9 @@ Appended = list[tuple[Table, list[dict[str, Any]]]]
 # The appending statement for each shape of appended rows (their tables, counts and columns):
 # SQLAlchemy caches the compiled form of a statement with bound parameters only.
 _APPENDING: dict[tuple[Any, ...], Select[Any]] = {}
+# Appended tables whose rows are dropped when their parent row is gone (`kept_while_exists`): the
+# table's name -> (its column naming the parent, the parent's table).
+_KEPT_WHILE: dict[str, tuple[str, Table]] = {}
 # The version the open transaction's commit will make current, for the commit to announce.
 COMMITTING = "bountybox.committing"
 # Tables that background work writes and no cached response renders: webhook delivery
@@ -168,6 +172,32 @@ def remembered(
     return value
 
 
+def kept_while_exists(table: Table, column: str, parent: Table) -> None:
+    """Rows appended to `table` are written only when the row of `parent` that their `column`
+    names still exists at commit: a webhook deleted while a write that queued a delivery to it
+    was open takes that delivery with it, instead of failing the write on the foreign key. The
+    insert locks the parent row FOR KEY SHARE (on PostgreSQL), so it cannot go between the check
+    and the commit."""
+    _KEPT_WHILE[table.name] = (column, parent)
+
+
+def _inserting(table: Table, keys: list[str], rows_in: Select[Any] | CompoundSelect[Any]) -> Any:
+    """INSERT INTO table (keys) SELECT ... FROM rows_in, without the rows whose parent is gone
+    (`kept_while_exists`)."""
+    kept_while = _KEPT_WHILE.get(table.name)
+    if kept_while is not None:
+        column, parent = kept_while
+        rows = rows_in.subquery("appended_rows")
+        still_there: Select[Any] = (
+            select(literal_column("1"))
+            .select_from(parent)
+            .where(parent.c.id == rows.c[column])
+            .with_for_update(read=True, key_share=True)
+        )
+        rows_in = select(*rows.c).where(still_there.exists())
+    return insert(table).from_select(keys, rows_in, include_defaults=False)
+
+
 def append_at_commit(info: dict[Any, Any], table: Table, rows: list[dict[str, Any]]) -> None:
     """Write `rows` into `table` when the transaction commits, after the rows appended to it
     before; every row appended to one table has the same keys. `info` is the transaction's
@@ -207,7 +237,7 @@ def _appending_statement(appended: Appended) -> tuple[Select[Any], dict[str, Any
                 for index in range(len(rows))
             ]
             rows_in = selects[0] if len(selects) == 1 else union_all(*selects)
-            inserted = insert(table).from_select(keys, rows_in, include_defaults=False)
+            inserted = _inserting(table, keys, rows_in)
             statement = statement.add_cte(inserted.cte(f"appended_{number}"))
         if len(_APPENDING) >= 256:
             _APPENDING.clear()
@@ -254,7 +284,14 @@ def track_writes(engine: AsyncEngine, *, notify: bool = True) -> None:
             conn.execute(*_appending_statement(appended))
         else:
             for table, rows in appended:
-                conn.execute(insert(table), rows)
+                if table.name in _KEPT_WHILE:
+                    keys = list(rows[0])
+                    one_row = select(
+                        *(bindparam(key, type_=table.c[key].type).label(key) for key in keys)
+                    )
+                    conn.execute(_inserting(table, keys, one_row), rows)
+                else:
+                    conn.execute(insert(table), rows)
         if wrote and postgresql:
             version = conn.exec_driver_sql(BUMP_AND_NOTIFY if notify else BUMP_RETURNING)
             conn.info[COMMITTING] = version.scalar()

@@ -37,7 +37,13 @@ from bountybox.db.models import (
     WebhookDeliveryAttempt,
 )
 from bountybox.db.preload import in_session
-from bountybox.db.version import append_at_commit, open_writes, remember, remembered
+from bountybox.db.version import (
+    append_at_commit,
+    kept_while_exists,
+    open_writes,
+    remember,
+    remembered,
+)
 from bountybox.domains.webhooks.schemas import DeliveryState, DisabledReason
 
 PENDING = DeliveryState.PENDING.value
@@ -46,6 +52,9 @@ PENDING = DeliveryState.PENDING.value
 
 
 WEBHOOK_DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[assignment]
+WEBHOOKS: Table = Webhook.__table__  # type: ignore[assignment]
+# A delivery queued by a write whose webhook is deleted before the write commits is dropped.
+kept_while_exists(WEBHOOK_DELIVERIES, "webhook_id", WEBHOOKS)
 # Recorded activities run it unless their transaction read the program's webhooks already: built
 # once (building it per call cost as much as running it).
 ACTIVE_WEBHOOKS = select(Webhook.id, Webhook.events).where(

@@ -559,21 +559,17 @@ def scenarios(manifest: Manifest, targets: Targets) -> list[Scenario]:
             items=100,
             note=f"{len(targets.feed_cursors) + 1} pages of 100",
         ),
-        Scenario(
-            "bare_create_comment",
-            "bare",
-            [f"/v1/reports/{i}/activities" for i in targets.written_ids],
-            method="POST",
-            body=json.dumps(comment).encode(),
-            token=token,
-        ),
-        Scenario(
-            "create_comment",
-            "bountybox",
-            [f"/v1/reports/{i}/activities" for i in targets.written_ids],
-            method="POST",
-            body=json.dumps(comment).encode(),
-            token=token,
+        # The same comments, by hand and by bountybox.
+        *(
+            Scenario(
+                name,
+                server,
+                [f"/v1/reports/{i}/activities" for i in targets.written_ids],
+                method="POST",
+                body=json.dumps(comment).encode(),
+                token=token,
+            )
+            for name, server in (("bare_create_comment", "bare"), ("create_comment", "bountybox"))
         ),
         Scenario(
             "state_change",

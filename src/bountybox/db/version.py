@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     CompoundSelect,
     Select,
     String,
@@ -58,8 +59,8 @@ Appended = list[tuple[Table, list[dict[str, Any]]]]
 # SQLAlchemy caches the compiled form of a statement with bound parameters only.
 _APPENDING: dict[tuple[Any, ...], Select[Any]] = {}
 # Appended tables whose rows are dropped when their parent row is gone (`kept_while_exists`): the
-# table's name -> (its column naming the parent, the parent's table).
-_KEPT_WHILE: dict[str, tuple[str, Table]] = {}
+# table's name -> (its column naming the parent, the parent's key it references).
+_KEPT_WHILE: dict[str, tuple[str, Column[Any]]] = {}
 # The version the open transaction's commit will make current, for the commit to announce.
 COMMITTING = "bountybox.committing"
 # Tables that background work writes and no cached response renders: webhook delivery
@@ -172,13 +173,14 @@ def remembered(
     return value
 
 
-def kept_while_exists(table: Table, column: str, parent: Table) -> None:
-    """Rows appended to `table` are written only when the row of `parent` that their `column`
+def kept_while_exists(table: Table, column: str) -> None:
+    """Rows appended to `table` are written only when the row that their `column` (a foreign key)
     names still exists at commit: a webhook deleted while a write that queued a delivery to it
     was open takes that delivery with it, instead of failing the write on the foreign key. The
     insert locks the parent row FOR KEY SHARE (on PostgreSQL), so it cannot go between the check
     and the commit."""
-    _KEPT_WHILE[table.name] = (column, parent)
+    (foreign_key,) = table.c[column].foreign_keys
+    _KEPT_WHILE[table.name] = (column, foreign_key.column)
 
 
 def _inserting(table: Table, keys: list[str], rows_in: Select[Any] | CompoundSelect[Any]) -> Any:
@@ -186,12 +188,11 @@ def _inserting(table: Table, keys: list[str], rows_in: Select[Any] | CompoundSel
     (`kept_while_exists`)."""
     kept_while = _KEPT_WHILE.get(table.name)
     if kept_while is not None:
-        column, parent = kept_while
+        column, parent_key = kept_while
         rows = rows_in.subquery("appended_rows")
         still_there: Select[Any] = (
             select(literal_column("1"))
-            .select_from(parent)
-            .where(parent.c.id == rows.c[column])
+            .where(parent_key == rows.c[column])
             .with_for_update(read=True, key_share=True)
         )
         rows_in = select(*rows.c).where(still_there.exists())

@@ -52,9 +52,8 @@ PENDING = DeliveryState.PENDING.value
 
 
 WEBHOOK_DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[assignment]
-WEBHOOKS: Table = Webhook.__table__  # type: ignore[assignment]
 # A delivery queued by a write whose webhook is deleted before the write commits is dropped.
-kept_while_exists(WEBHOOK_DELIVERIES, "webhook_id", WEBHOOKS)
+kept_while_exists(WEBHOOK_DELIVERIES, "webhook_id")
 # Recorded activities run it unless their transaction read the program's webhooks already: built
 # once (building it per call cost as much as running it).
 ACTIVE_WEBHOOKS = select(Webhook.id, Webhook.events).where(
